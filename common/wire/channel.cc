@@ -1,0 +1,116 @@
+#include "common/wire/channel.h"
+
+#include <zmq.hpp>
+
+#include "common/wire/codec.h"
+
+namespace sandtrace::wire {
+
+struct ChannelImpl {
+  zmq::context_t context{1};
+  zmq::socket_t socket;
+};
+
+namespace {
+
+// Queue depth in messages; each message is a batch of records.
+constexpr int kHighWaterMark = 256;
+
+}  // namespace
+
+Result<Sender> Sender::Connect(const std::string& endpoint) {
+  Sender sender;
+  try {
+    sender.impl_ = std::make_unique<ChannelImpl>();
+    sender.impl_->socket = zmq::socket_t(sender.impl_->context, zmq::socket_type::push);
+    sender.impl_->socket.set(zmq::sockopt::sndhwm, kHighWaterMark);
+    sender.impl_->socket.set(zmq::sockopt::linger, -1);
+    sender.impl_->socket.connect(endpoint);
+  } catch (const zmq::error_t& e) {
+    return Error{e.num(), "zmq connect " + endpoint};
+  }
+  return sender;
+}
+
+Sender::Sender(Sender&&) noexcept = default;
+Sender& Sender::operator=(Sender&&) noexcept = default;
+Sender::~Sender() = default;
+
+Status Sender::Send(MessageType type, uint32_t count, const char* body, size_t body_size) {
+  Header header{type, next_seq_, next_index_, count};
+  const std::string head = EncodeHeader(header);
+  try {
+    // Blocking sends: PUSH waits for queue space instead of dropping.
+    impl_->socket.send(zmq::buffer(head), zmq::send_flags::sndmore);
+    impl_->socket.send(zmq::message_t(body, body_size), zmq::send_flags::none);
+  } catch (const zmq::error_t& e) {
+    return Error{e.num(), "zmq send"};
+  }
+  ++next_seq_;
+  next_index_ += count;
+  return {};
+}
+
+Status Sender::Close(int timeout_ms) {
+  if (!impl_) return {};
+  try {
+    impl_->socket.set(zmq::sockopt::linger, timeout_ms);
+    impl_->socket.close();
+    impl_->context.close();
+  } catch (const zmq::error_t& e) {
+    return Error{e.num(), "zmq close"};
+  }
+  impl_.reset();
+  return {};
+}
+
+Result<Receiver> Receiver::Bind(const std::string& endpoint) {
+  Receiver receiver;
+  try {
+    receiver.impl_ = std::make_unique<ChannelImpl>();
+    receiver.impl_->socket = zmq::socket_t(receiver.impl_->context, zmq::socket_type::pull);
+    receiver.impl_->socket.set(zmq::sockopt::rcvhwm, kHighWaterMark);
+    receiver.impl_->socket.set(zmq::sockopt::linger, 0);
+    receiver.impl_->socket.bind(endpoint);
+  } catch (const zmq::error_t& e) {
+    return Error{e.num(), "zmq bind " + endpoint};
+  }
+  return receiver;
+}
+
+Receiver::Receiver(Receiver&&) noexcept = default;
+Receiver& Receiver::operator=(Receiver&&) noexcept = default;
+Receiver::~Receiver() = default;
+
+Result<bool> Receiver::Receive(Message* out, int timeout_ms) {
+  zmq::message_t head;
+  zmq::message_t body;
+  try {
+    zmq::pollitem_t item{impl_->socket.handle(), 0, ZMQ_POLLIN, 0};
+    // EINTR from a signal surfaces as an exception with num() == EINTR: report "no message".
+    if (zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms)) == 0) return false;
+    if (!impl_->socket.recv(head, zmq::recv_flags::none)) return false;
+    if (!head.more()) return PlainError("zmq recv: message without a body frame");
+    if (!impl_->socket.recv(body, zmq::recv_flags::none)) return PlainError("zmq recv: no body");
+    while (body.more()) {  // tolerate and drop extra frames from a newer peer
+      zmq::message_t extra;
+      if (!impl_->socket.recv(extra, zmq::recv_flags::none)) break;
+      if (!extra.more()) break;
+    }
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EINTR) return false;
+    return Error{e.num(), "zmq recv"};
+  }
+  Result<Header> header = DecodeHeader(head.data(), head.size());
+  if (!header) return header.error();
+  out->header = *header;
+  out->body.assign(static_cast<const char*>(body.data()), body.size());
+  out->lost_messages = header->seq > expected_seq_ ? header->seq - expected_seq_ : 0;
+  out->lost_records =
+      header->first_index > expected_index_ ? header->first_index - expected_index_ : 0;
+  expected_seq_ = header->seq + 1;
+  expected_index_ = header->first_index + header->count;
+  return true;
+}
+
+}  // namespace sandtrace::wire

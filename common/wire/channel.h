@@ -1,0 +1,69 @@
+// Lossless point-to-point message channels over ZeroMQ (PUSH -> PULL). A Sender blocks when
+// the receiver's queue is full instead of dropping (PUSH never drops at its high-water mark),
+// numbers every message and counts records, so that a Receiver can detect and report any gap.
+// Every message is two frames: the envelope header (codec.h) and a body of `count` objects.
+// cppzmq exceptions are caught here and returned as Errors.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "common/wire/records.h"
+
+namespace sandtrace::wire {
+
+struct ChannelImpl;
+
+class Sender {
+ public:
+  // Connects to a bound Receiver. Messages sent before the connection completes are queued.
+  static Result<Sender> Connect(const std::string& endpoint);
+  Sender(Sender&&) noexcept;
+  Sender& operator=(Sender&&) noexcept;
+  ~Sender();
+
+  // Sends one message of `count` objects; blocks while the receiver is behind.
+  Status Send(MessageType type, uint32_t count, const char* body, size_t body_size);
+
+  // Waits (up to timeout_ms) until every queued message has been handed to the kernel, then
+  // closes the socket. Returns an error if messages were still pending at the timeout.
+  Status Close(int timeout_ms);
+
+  uint64_t messages_sent() const { return next_seq_; }
+  uint64_t records_sent() const { return next_index_; }
+
+ private:
+  Sender() = default;
+  std::unique_ptr<ChannelImpl> impl_;
+  uint64_t next_seq_ = 0;
+  uint64_t next_index_ = 0;
+};
+
+// One received message. `lost_records` / `lost_messages` are non-zero when messages were
+// missing between the previous message and this one.
+struct Message {
+  Header header;
+  std::string body;
+  uint64_t lost_messages = 0;
+  uint64_t lost_records = 0;
+};
+
+class Receiver {
+ public:
+  static Result<Receiver> Bind(const std::string& endpoint);
+  Receiver(Receiver&&) noexcept;
+  Receiver& operator=(Receiver&&) noexcept;
+  ~Receiver();
+
+  // Waits up to timeout_ms (-1: forever) for a message. Returns false on timeout.
+  Result<bool> Receive(Message* out, int timeout_ms);
+
+ private:
+  Receiver() = default;
+  std::unique_ptr<ChannelImpl> impl_;
+  uint64_t expected_seq_ = 0;
+  uint64_t expected_index_ = 0;
+};
+
+}  // namespace sandtrace::wire

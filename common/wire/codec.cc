@@ -1,0 +1,400 @@
+#include "common/wire/codec.h"
+
+#include <cstring>
+
+namespace sandtrace::wire {
+namespace {
+
+using Packer = msgpack::packer<msgpack::sbuffer>;
+
+enum RecordTag : uint8_t { kSyscallTag = 1, kSpawnTag = 2, kExecTag = 3, kExitTag = 4 };
+
+void PackString(Packer& p, const std::string& s) {
+  p.pack_str(static_cast<uint32_t>(s.size()));
+  p.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
+}
+
+void PackBin(Packer& p, const std::string& s) {
+  p.pack_bin(static_cast<uint32_t>(s.size()));
+  p.pack_bin_body(s.data(), static_cast<uint32_t>(s.size()));
+}
+
+struct RecordEncoder {
+  Packer& p;
+  void operator()(const SyscallRecord& r) {
+    p.pack_array(11);
+    p.pack_uint8(kSyscallTag);
+    p.pack_int32(r.tid);
+    p.pack_int32(r.tgid);
+    p.pack_int32(r.nr);
+    p.pack_array(6);
+    for (uint64_t a : r.args) p.pack_uint64(a);
+    p.pack_int64(r.ret);
+    p.pack_uint64(r.entry_ns);
+    p.pack_uint64(r.duration_ns);
+    p.pack(r.returned);
+    p.pack_uint8(static_cast<uint8_t>(r.action));
+    p.pack_array(static_cast<uint32_t>(r.captures.size()));
+    for (const Capture& c : r.captures) {
+      p.pack_array(4);
+      p.pack_uint8(c.arg);
+      p.pack_uint8(static_cast<uint8_t>(c.kind));
+      p.pack(c.truncated);
+      PackBin(p, c.bytes);
+    }
+  }
+  void operator()(const SpawnRecord& r) {
+    p.pack_array(6);
+    p.pack_uint8(kSpawnTag);
+    p.pack_int32(r.tid);
+    p.pack_int32(r.tgid);
+    p.pack_int32(r.parent_tid);
+    p.pack(r.thread);
+    p.pack_uint64(r.ts_ns);
+  }
+  void operator()(const ExecRecord& r) {
+    p.pack_array(6);
+    p.pack_uint8(kExecTag);
+    p.pack_int32(r.tid);
+    p.pack_int32(r.former_tid);
+    p.pack_uint64(r.ts_ns);
+    PackString(p, r.path);
+    PackString(p, r.comm);
+  }
+  void operator()(const ExitRecord& r) {
+    p.pack_array(7);
+    p.pack_uint8(kExitTag);
+    p.pack_int32(r.tid);
+    p.pack_int32(r.tgid);
+    p.pack_uint64(r.ts_ns);
+    p.pack(r.signaled);
+    p.pack_int32(r.status);
+    p.pack(r.core_dumped);
+  }
+};
+
+// Reads fields of a MessagePack array in order; the first failure is kept and reported.
+class ArrayReader {
+ public:
+  ArrayReader(const msgpack::object& o, uint32_t min_size, const char* what) : what_(what) {
+    if (o.type != msgpack::type::ARRAY || o.via.array.size < min_size) {
+      failed_ = true;
+    } else {
+      items_ = o.via.array.ptr;
+      size_ = o.via.array.size;
+    }
+  }
+  template <typename T>
+  T Get() {
+    if (failed_ || pos_ >= size_) {
+      failed_ = true;
+      return T{};
+    }
+    try {
+      return items_[pos_++].as<T>();
+    } catch (const msgpack::type_error&) {
+      failed_ = true;
+      return T{};
+    }
+  }
+  std::string Bytes() {
+    if (failed_ || pos_ >= size_) {
+      failed_ = true;
+      return {};
+    }
+    const msgpack::object& o = items_[pos_++];
+    if (o.type == msgpack::type::STR) return std::string(o.via.str.ptr, o.via.str.size);
+    if (o.type == msgpack::type::BIN) return std::string(o.via.bin.ptr, o.via.bin.size);
+    failed_ = true;
+    return {};
+  }
+  const msgpack::object* Next() {
+    if (failed_ || pos_ >= size_) {
+      failed_ = true;
+      return nullptr;
+    }
+    return &items_[pos_++];
+  }
+  Status status() const {
+    if (failed_) return PlainError(std::string("malformed ") + what_);
+    return {};
+  }
+
+ private:
+  const msgpack::object* items_ = nullptr;
+  uint32_t size_ = 0;
+  uint32_t pos_ = 0;
+  bool failed_ = false;
+  const char* what_;
+};
+
+Result<RawRecord> DecodeRecord(const msgpack::object& o) {
+  if (o.type != msgpack::type::ARRAY || o.via.array.size == 0 ||
+      o.via.array.ptr[0].type != msgpack::type::POSITIVE_INTEGER) {
+    return PlainError("malformed record");
+  }
+  const uint64_t tag = o.via.array.ptr[0].via.u64;
+  if (tag == kSyscallTag) {
+    ArrayReader in(o, 11, "syscall record");
+    in.Next();
+    SyscallRecord r;
+    r.tid = in.Get<int32_t>();
+    r.tgid = in.Get<int32_t>();
+    r.nr = in.Get<int32_t>();
+    if (const msgpack::object* args = in.Next()) {
+      ArrayReader a(*args, 6, "syscall args");
+      for (uint64_t& v : r.args) v = a.Get<uint64_t>();
+      if (!a.status()) return a.status().error();
+    }
+    r.ret = in.Get<int64_t>();
+    r.entry_ns = in.Get<uint64_t>();
+    r.duration_ns = in.Get<uint64_t>();
+    r.returned = in.Get<bool>();
+    r.action = static_cast<Action>(in.Get<uint8_t>());
+    if (const msgpack::object* caps = in.Next()) {
+      if (caps->type != msgpack::type::ARRAY) return PlainError("malformed captures");
+      for (uint32_t i = 0; i < caps->via.array.size; ++i) {
+        ArrayReader c(caps->via.array.ptr[i], 4, "capture");
+        Capture cap;
+        cap.arg = c.Get<uint8_t>();
+        cap.kind = static_cast<CaptureKind>(c.Get<uint8_t>());
+        cap.truncated = c.Get<bool>();
+        cap.bytes = c.Bytes();
+        if (!c.status()) return c.status().error();
+        r.captures.push_back(std::move(cap));
+      }
+    }
+    if (!in.status()) return in.status().error();
+    return RawRecord(std::move(r));
+  }
+  if (tag == kSpawnTag) {
+    ArrayReader in(o, 6, "spawn record");
+    in.Next();
+    SpawnRecord r;
+    r.tid = in.Get<int32_t>();
+    r.tgid = in.Get<int32_t>();
+    r.parent_tid = in.Get<int32_t>();
+    r.thread = in.Get<bool>();
+    r.ts_ns = in.Get<uint64_t>();
+    if (!in.status()) return in.status().error();
+    return RawRecord(r);
+  }
+  if (tag == kExecTag) {
+    ArrayReader in(o, 6, "exec record");
+    in.Next();
+    ExecRecord r;
+    r.tid = in.Get<int32_t>();
+    r.former_tid = in.Get<int32_t>();
+    r.ts_ns = in.Get<uint64_t>();
+    r.path = in.Bytes();
+    r.comm = in.Bytes();
+    if (!in.status()) return in.status().error();
+    return RawRecord(std::move(r));
+  }
+  if (tag == kExitTag) {
+    ArrayReader in(o, 7, "exit record");
+    in.Next();
+    ExitRecord r;
+    r.tid = in.Get<int32_t>();
+    r.tgid = in.Get<int32_t>();
+    r.ts_ns = in.Get<uint64_t>();
+    r.signaled = in.Get<bool>();
+    r.status = in.Get<int32_t>();
+    r.core_dumped = in.Get<bool>();
+    if (!in.status()) return in.status().error();
+    return RawRecord(r);
+  }
+  return PlainError("unknown record tag " + std::to_string(tag));
+}
+
+// Unpacks exactly one object spanning the whole buffer.
+Result<msgpack::object_handle> UnpackOne(const void* data, size_t size, const char* what) {
+  std::vector<msgpack::object_handle> objects;
+  Status s = UnpackObjects(data, size, 1, &objects);
+  if (!s) return PlainError(std::string(what) + ": " + s.error().context);
+  return std::move(objects[0]);
+}
+
+}  // namespace
+
+std::string EncodeHeader(const Header& header) {
+  msgpack::sbuffer buffer(64);
+  Packer p(buffer);
+  p.pack_array(6);
+  p.pack_str(sizeof(kMagic) - 1);
+  p.pack_str_body(kMagic, sizeof(kMagic) - 1);
+  p.pack_uint32(kVersion);
+  p.pack_uint8(static_cast<uint8_t>(header.type));
+  p.pack_uint64(header.seq);
+  p.pack_uint64(header.first_index);
+  p.pack_uint32(header.count);
+  return std::string(buffer.data(), buffer.size());
+}
+
+Result<Header> DecodeHeader(const void* data, size_t size) {
+  Result<msgpack::object_handle> handle = UnpackOne(data, size, "message header");
+  if (!handle) return handle.error();
+  ArrayReader in(handle->get(), 6, "message header");
+  const std::string magic = in.Bytes();
+  const uint32_t version = in.Get<uint32_t>();
+  Header h;
+  const uint8_t type = in.Get<uint8_t>();
+  h.seq = in.Get<uint64_t>();
+  h.first_index = in.Get<uint64_t>();
+  h.count = in.Get<uint32_t>();
+  if (!in.status()) return in.status().error();
+  if (magic != kMagic) return PlainError("message header: bad magic");
+  if (version != kVersion) {
+    return PlainError("message header: wire version " + std::to_string(version) +
+                      ", expected " + std::to_string(kVersion));
+  }
+  if (type < 1 || type > 4) return PlainError("message header: unknown type");
+  h.type = static_cast<MessageType>(type);
+  return h;
+}
+
+void EncodeRecord(const RawRecord& record, msgpack::sbuffer* out) {
+  Packer p(*out);
+  std::visit(RecordEncoder{p}, record);
+}
+
+void EncodeHello(const Hello& h, msgpack::sbuffer* out) {
+  Packer p(*out);
+  p.pack_array(10);
+  PackString(p, h.run_id);
+  PackString(p, h.host);
+  p.pack_array(static_cast<uint32_t>(h.argv.size()));
+  for (const std::string& a : h.argv) PackBin(p, a);
+  PackBin(p, h.executable);
+  p.pack_uint64(h.start_ns);
+  p.pack_int32(h.tracer_pid);
+  p.pack_int32(h.root_pid);
+  p.pack(h.follow_forks);
+  p.pack(h.trace_only);
+  p.pack_array(static_cast<uint32_t>(h.layers.size()));
+  for (const LayerState& l : h.layers) {
+    p.pack_array(4);
+    p.pack_uint8(l.layer);
+    PackString(p, l.name);
+    p.pack(l.applied);
+    PackString(p, l.detail);
+  }
+}
+
+Result<Hello> DecodeHello(const void* data, size_t size) {
+  Result<msgpack::object_handle> handle = UnpackOne(data, size, "hello");
+  if (!handle) return handle.error();
+  ArrayReader in(handle->get(), 10, "hello");
+  Hello h;
+  h.run_id = in.Bytes();
+  h.host = in.Bytes();
+  if (const msgpack::object* argv = in.Next()) {
+    if (argv->type != msgpack::type::ARRAY) return PlainError("malformed hello argv");
+    ArrayReader a(*argv, argv->via.array.size, "hello argv");
+    for (uint32_t i = 0; i < argv->via.array.size; ++i) h.argv.push_back(a.Bytes());
+    if (!a.status()) return a.status().error();
+  }
+  h.executable = in.Bytes();
+  h.start_ns = in.Get<uint64_t>();
+  h.tracer_pid = in.Get<int32_t>();
+  h.root_pid = in.Get<int32_t>();
+  h.follow_forks = in.Get<bool>();
+  h.trace_only = in.Get<bool>();
+  if (const msgpack::object* layers = in.Next()) {
+    if (layers->type != msgpack::type::ARRAY) return PlainError("malformed hello layers");
+    for (uint32_t i = 0; i < layers->via.array.size; ++i) {
+      ArrayReader l(layers->via.array.ptr[i], 4, "layer state");
+      LayerState s;
+      s.layer = l.Get<uint8_t>();
+      s.name = l.Bytes();
+      s.applied = l.Get<bool>();
+      s.detail = l.Bytes();
+      if (!l.status()) return l.status().error();
+      h.layers.push_back(std::move(s));
+    }
+  }
+  if (!in.status()) return in.status().error();
+  return h;
+}
+
+void EncodeEnd(const End& e, msgpack::sbuffer* out) {
+  Packer p(*out);
+  p.pack_array(5);
+  p.pack_uint8(static_cast<uint8_t>(e.outcome));
+  p.pack_int32(e.exit_code);
+  p.pack_int32(e.signal);
+  p.pack_uint64(e.end_ns);
+  PackString(p, e.detail);
+}
+
+Result<End> DecodeEnd(const void* data, size_t size) {
+  Result<msgpack::object_handle> handle = UnpackOne(data, size, "end");
+  if (!handle) return handle.error();
+  ArrayReader in(handle->get(), 5, "end");
+  End e;
+  const uint8_t outcome = in.Get<uint8_t>();
+  e.exit_code = in.Get<int32_t>();
+  e.signal = in.Get<int32_t>();
+  e.end_ns = in.Get<uint64_t>();
+  e.detail = in.Bytes();
+  if (!in.status()) return in.status().error();
+  if (outcome > static_cast<uint8_t>(Outcome::kAborted)) return PlainError("end: bad outcome");
+  e.outcome = static_cast<Outcome>(outcome);
+  return e;
+}
+
+Status DecodeRecords(const void* data, size_t size, uint32_t count, std::vector<RawRecord>* out) {
+  std::vector<msgpack::object_handle> objects;
+  Status s = UnpackObjects(data, size, count, &objects);
+  if (!s) return s;
+  out->reserve(out->size() + objects.size());
+  for (const msgpack::object_handle& h : objects) {
+    Result<RawRecord> r = DecodeRecord(h.get());
+    if (!r) return r.error();
+    out->push_back(std::move(r.value()));
+  }
+  return {};
+}
+
+Status UnpackObjects(const void* data, size_t size, uint32_t count,
+                     std::vector<msgpack::object_handle>* out) {
+  const char* bytes = static_cast<const char*>(data);
+  size_t offset = 0;
+  try {
+    for (uint32_t i = 0; i < count; ++i) {
+      if (offset >= size) return PlainError("body holds fewer objects than its header says");
+      out->push_back(msgpack::unpack(bytes, size, offset));
+    }
+  } catch (const msgpack::unpack_error& e) {
+    return PlainError(std::string("msgpack: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    return PlainError("msgpack: object too large");
+  }
+  if (offset != size) return PlainError("trailing bytes after the last object");
+  return {};
+}
+
+const char* ActionName(Action action) {
+  switch (action) {
+    case Action::kAllow: return "allow";
+    case Action::kDeny: return "deny";
+    case Action::kLogOnly: return "log_only";
+    case Action::kKill: return "kill";
+  }
+  return "allow";
+}
+
+const char* OutcomeName(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kExited: return "exited";
+    case Outcome::kSignaled: return "signaled";
+    case Outcome::kTimedOut: return "timed_out";
+    case Outcome::kInterrupted: return "interrupted";
+    case Outcome::kSetupFailed: return "setup_failed";
+    case Outcome::kExecFailed: return "exec_failed";
+    case Outcome::kAborted: return "aborted";
+  }
+  return "exited";
+}
+
+}  // namespace sandtrace::wire

@@ -1,0 +1,38 @@
+// MessagePack encoding and decoding of the records in records.h. Encoders append to a
+// msgpack::sbuffer; decoders never throw: malformed input is an Error naming what was wrong.
+#pragma once
+
+#include <msgpack.hpp>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/wire/records.h"
+
+namespace sandtrace::wire {
+
+// Header frame: ["sandtrace", kVersion, type, seq, first_index, count].
+std::string EncodeHeader(const Header& header);
+Result<Header> DecodeHeader(const void* data, size_t size);
+
+// Appends one record to `out`.
+void EncodeRecord(const RawRecord& record, msgpack::sbuffer* out);
+void EncodeHello(const Hello& hello, msgpack::sbuffer* out);
+void EncodeEnd(const End& end, msgpack::sbuffer* out);
+
+// Decodes `count` raw records from a body frame, appending them to `out`.
+Status DecodeRecords(const void* data, size_t size, uint32_t count, std::vector<RawRecord>* out);
+Result<Hello> DecodeHello(const void* data, size_t size);
+Result<End> DecodeEnd(const void* data, size_t size);
+
+// Splits a body frame into its `count` objects (used for event maps).
+Status UnpackObjects(const void* data, size_t size, uint32_t count,
+                     std::vector<msgpack::object_handle>* out);
+
+// Stable names for the enums, as they appear in JSONL.
+const char* ActionName(Action action);
+const char* OutcomeName(Outcome outcome);
+
+}  // namespace sandtrace::wire
