@@ -22,7 +22,7 @@ Result<Sender> Sender::Connect(const std::string& endpoint) {
   Sender sender;
   try {
     sender.impl_ = std::make_unique<ChannelImpl>();
-    sender.impl_->socket = zmq::socket_t(sender.impl_->context, zmq::socket_type::push);
+    sender.impl_->socket = zmq::socket_t(sender.impl_->context, zmq::socket_type::pair);
     sender.impl_->socket.set(zmq::sockopt::sndhwm, kHighWaterMark);
     sender.impl_->socket.set(zmq::sockopt::linger, -1);
     sender.impl_->socket.connect(endpoint);
@@ -48,12 +48,25 @@ Status Sender::Send(MessageType type, uint32_t count, const char* body, size_t b
   }
   ++next_seq_;
   next_index_ += count;
+  if (type == MessageType::kEnd) end_sent_ = true;
   return {};
 }
 
 Status Sender::Close(int timeout_ms) {
   if (!impl_) return {};
+  Status result;
   try {
+    if (end_sent_) {
+      // Wait for the receiver's acknowledgement of the end message: only then is everything
+      // delivered (libzmq can discard queued ipc messages of a closed socket despite linger).
+      zmq::pollitem_t item{impl_->socket.handle(), 0, ZMQ_POLLIN, 0};
+      if (zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms)) > 0) {
+        zmq::message_t ack;
+        (void)impl_->socket.recv(ack, zmq::recv_flags::none);
+      } else {
+        result = Error{ETIMEDOUT, "waiting for the receiver to acknowledge the end of stream"};
+      }
+    }
     impl_->socket.set(zmq::sockopt::linger, timeout_ms);
     impl_->socket.close();
     impl_->context.close();
@@ -61,14 +74,14 @@ Status Sender::Close(int timeout_ms) {
     return Error{e.num(), "zmq close"};
   }
   impl_.reset();
-  return {};
+  return result;
 }
 
 Result<Receiver> Receiver::Bind(const std::string& endpoint) {
   Receiver receiver;
   try {
     receiver.impl_ = std::make_unique<ChannelImpl>();
-    receiver.impl_->socket = zmq::socket_t(receiver.impl_->context, zmq::socket_type::pull);
+    receiver.impl_->socket = zmq::socket_t(receiver.impl_->context, zmq::socket_type::pair);
     receiver.impl_->socket.set(zmq::sockopt::rcvhwm, kHighWaterMark);
     receiver.impl_->socket.set(zmq::sockopt::linger, 0);
     receiver.impl_->socket.bind(endpoint);
@@ -110,6 +123,13 @@ Result<bool> Receiver::Receive(Message* out, int timeout_ms) {
       header->first_index > expected_index_ ? header->first_index - expected_index_ : 0;
   expected_seq_ = header->seq + 1;
   expected_index_ = header->first_index + header->count;
+  if (header->type == MessageType::kEnd) {
+    try {
+      impl_->socket.send(zmq::str_buffer("ack"), zmq::send_flags::dontwait);
+    } catch (const zmq::error_t&) {
+      // The sender is gone already; it no longer needs the acknowledgement.
+    }
+  }
   return true;
 }
 

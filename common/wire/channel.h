@@ -1,5 +1,5 @@
-// Lossless point-to-point message channels over ZeroMQ (PUSH -> PULL). A Sender blocks when
-// the receiver's queue is full instead of dropping (PUSH never drops at its high-water mark),
+// Lossless point-to-point message channels over ZeroMQ PAIR sockets. A Sender blocks when the
+// receiver's queue is full instead of dropping (PAIR never drops at its high-water mark),
 // numbers every message and counts records, so that a Receiver can detect and report any gap.
 // Every message is two frames: the envelope header (codec.h) and a body of `count` objects.
 // cppzmq exceptions are caught here and returned as Errors.
@@ -26,8 +26,8 @@ class Sender {
   // Sends one message of `count` objects; blocks while the receiver is behind.
   Status Send(MessageType type, uint32_t count, const char* body, size_t body_size);
 
-  // Waits (up to timeout_ms) until every queued message has been handed to the kernel, then
-  // closes the socket. Returns an error if messages were still pending at the timeout.
+  // Closes the channel. After an end message, first waits (up to timeout_ms) for the
+  // receiver's acknowledgement, which proves that every message was delivered.
   Status Close(int timeout_ms);
 
   uint64_t messages_sent() const { return next_seq_; }
@@ -38,6 +38,7 @@ class Sender {
   std::unique_ptr<ChannelImpl> impl_;
   uint64_t next_seq_ = 0;
   uint64_t next_index_ = 0;
+  bool end_sent_ = false;
 };
 
 // One received message. `lost_records` / `lost_messages` are non-zero when messages were
@@ -56,7 +57,8 @@ class Receiver {
   Receiver& operator=(Receiver&&) noexcept;
   ~Receiver();
 
-  // Waits up to timeout_ms (-1: forever) for a message. Returns false on timeout.
+  // Waits up to timeout_ms (-1: forever) for a message. Returns false on timeout. Receiving
+  // an end message acknowledges it to the sender.
   Result<bool> Receive(Message* out, int timeout_ms);
 
  private:

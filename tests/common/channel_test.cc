@@ -1,0 +1,103 @@
+// Real ZeroMQ sockets over ipc:// in a temporary directory.
+#include "common/wire/channel.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "common/wire/codec.h"
+
+namespace sandtrace::wire {
+namespace {
+
+class ChannelTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sandtrace-channel-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    endpoint_ = "ipc://" + dir_ + "/c";
+  }
+  void TearDown() override {
+    unlink((dir_ + "/c").c_str());
+    rmdir(dir_.c_str());
+  }
+  std::string dir_;
+  std::string endpoint_;
+};
+
+TEST_F(ChannelTest, DeliversEveryMessageInOrderUnderBackpressure) {
+  Result<Receiver> rx = Receiver::Bind(endpoint_);
+  ASSERT_TRUE(rx.ok()) << rx.error().message();
+  constexpr int kMessages = 5000;  // far beyond the high-water mark: the sender must block
+  std::thread producer([&] {
+    Result<Sender> tx = Sender::Connect(endpoint_);
+    ASSERT_TRUE(tx.ok());
+    for (int i = 0; i < kMessages; ++i) {
+      msgpack::sbuffer body;
+      EncodeRecord(SpawnRecord{i, i, 0, false, 0}, &body);
+      EncodeRecord(SpawnRecord{i, i, 1, false, 0}, &body);
+      ASSERT_TRUE(tx->Send(MessageType::kRawBatch, 2, body.data(), body.size()).ok());
+    }
+    msgpack::sbuffer end;
+    EncodeEnd(End{}, &end);
+    ASSERT_TRUE(tx->Send(MessageType::kEnd, 1, end.data(), end.size()).ok());
+    Status closed = tx->Close(10000);
+    ASSERT_TRUE(closed.ok()) << closed.error().message();
+  });
+  usleep(200000);  // let the queue fill up before the receiver starts draining
+  uint64_t records = 0;
+  for (int i = 0; i < kMessages; ++i) {
+    Message m;
+    Result<bool> got = rx->Receive(&m, 10000);
+    ASSERT_TRUE(got.ok());
+    ASSERT_TRUE(*got) << "timed out at message " << i;
+    EXPECT_EQ(m.header.seq, static_cast<uint64_t>(i));
+    EXPECT_EQ(m.lost_messages, 0u);
+    EXPECT_EQ(m.lost_records, 0u);
+    std::vector<RawRecord> recs;
+    ASSERT_TRUE(DecodeRecords(m.body.data(), m.body.size(), m.header.count, &recs).ok());
+    EXPECT_EQ(std::get<SpawnRecord>(recs[0]).tid, i);
+    records += recs.size();
+  }
+  Message end;
+  Result<bool> got_end = rx->Receive(&end, 10000);
+  ASSERT_TRUE(got_end.ok() && *got_end);
+  EXPECT_EQ(end.header.type, MessageType::kEnd);
+  producer.join();
+  EXPECT_EQ(records, 2u * kMessages);
+}
+
+TEST_F(ChannelTest, ReceiveTimesOutWithoutMessage) {
+  Result<Receiver> rx = Receiver::Bind(endpoint_);
+  ASSERT_TRUE(rx.ok());
+  Message m;
+  Result<bool> got = rx->Receive(&m, 50);
+  ASSERT_TRUE(got.ok());
+  EXPECT_FALSE(*got);
+}
+
+TEST_F(ChannelTest, CloseWithoutAcknowledgementReportsTimeout) {
+  Result<Receiver> rx = Receiver::Bind(endpoint_);
+  ASSERT_TRUE(rx.ok());
+  Result<Sender> tx = Sender::Connect(endpoint_);
+  ASSERT_TRUE(tx.ok());
+  msgpack::sbuffer end;
+  EncodeEnd(End{}, &end);
+  ASSERT_TRUE(tx->Send(MessageType::kEnd, 1, end.data(), end.size()).ok());
+  Status closed = tx->Close(100);  // nobody receives: no acknowledgement
+  EXPECT_FALSE(closed.ok());
+}
+
+TEST_F(ChannelTest, BindToBadEndpointFails) {
+  Result<Receiver> a = Receiver::Bind("tcp://127.0.0.1:0");
+  ASSERT_TRUE(a.ok());
+  Result<Receiver> b = Receiver::Bind("bogus://x");
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.error().message().find("bogus"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sandtrace::wire

@@ -1,0 +1,126 @@
+#include "common/wire/codec.h"
+
+#include <gtest/gtest.h>
+
+namespace sandtrace::wire {
+namespace {
+
+TEST(CodecTest, HeaderRoundTrips) {
+  Header h{MessageType::kRawBatch, 7, 1000, 42};
+  const std::string bytes = EncodeHeader(h);
+  Result<Header> back = DecodeHeader(bytes.data(), bytes.size());
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(back->type, MessageType::kRawBatch);
+  EXPECT_EQ(back->seq, 7u);
+  EXPECT_EQ(back->first_index, 1000u);
+  EXPECT_EQ(back->count, 42u);
+}
+
+TEST(CodecTest, HeaderRejectsOtherVersionAndGarbage) {
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> p(buf);
+  p.pack_array(6);
+  p.pack(std::string("sandtrace"));
+  p.pack(kVersion + 1);
+  p.pack(1);
+  p.pack(0);
+  p.pack(0);
+  p.pack(0);
+  Result<Header> r = DecodeHeader(buf.data(), buf.size());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().context.find("version"), std::string::npos);
+  EXPECT_FALSE(DecodeHeader("\xc1\x00", 2).ok());
+  EXPECT_FALSE(DecodeHeader("", 0).ok());
+}
+
+TEST(CodecTest, RecordsRoundTrip) {
+  SyscallRecord s;
+  s.tid = 11;
+  s.tgid = 10;
+  s.nr = 257;
+  for (int i = 0; i < 6; ++i) s.args[i] = 0xffffffff00000000ull + i;
+  s.ret = -2;
+  s.entry_ns = 1'700'000'000'123'456'789ull;
+  s.duration_ns = 4242;
+  s.returned = false;
+  s.action = Action::kDeny;
+  s.captures.push_back({1, CaptureKind::kString, true, std::string("/etc/\0x", 7)});
+  ExecRecord e{12, 13, 99, "/usr/bin/ls", "ls"};
+  ExitRecord x{12, 12, 100, true, 9, true};
+  SpawnRecord sp{14, 10, 11, true, 5};
+
+  msgpack::sbuffer body;
+  EncodeRecord(s, &body);
+  EncodeRecord(e, &body);
+  EncodeRecord(x, &body);
+  EncodeRecord(sp, &body);
+  std::vector<RawRecord> out;
+  Status st = DecodeRecords(body.data(), body.size(), 4, &out);
+  ASSERT_TRUE(st.ok()) << st.error().message();
+  ASSERT_EQ(out.size(), 4u);
+  const auto& s2 = std::get<SyscallRecord>(out[0]);
+  EXPECT_EQ(s2.tid, 11);
+  EXPECT_EQ(s2.nr, 257);
+  EXPECT_EQ(s2.args[5], 0xffffffff00000005ull);
+  EXPECT_EQ(s2.ret, -2);
+  EXPECT_EQ(s2.entry_ns, s.entry_ns);
+  EXPECT_FALSE(s2.returned);
+  EXPECT_EQ(s2.action, Action::kDeny);
+  ASSERT_EQ(s2.captures.size(), 1u);
+  EXPECT_EQ(s2.captures[0].bytes, std::string("/etc/\0x", 7));
+  EXPECT_TRUE(s2.captures[0].truncated);
+  EXPECT_EQ(std::get<ExecRecord>(out[1]).former_tid, 13);
+  EXPECT_EQ(std::get<ExecRecord>(out[1]).comm, "ls");
+  EXPECT_TRUE(std::get<ExitRecord>(out[2]).core_dumped);
+  EXPECT_EQ(std::get<ExitRecord>(out[2]).status, 9);
+  EXPECT_TRUE(std::get<SpawnRecord>(out[3]).thread);
+}
+
+TEST(CodecTest, DecodeRecordsRejectsCountMismatchAndTruncation) {
+  msgpack::sbuffer body;
+  EncodeRecord(SpawnRecord{1, 1, 0, false, 0}, &body);
+  std::vector<RawRecord> out;
+  EXPECT_FALSE(DecodeRecords(body.data(), body.size(), 2, &out).ok());
+  out.clear();
+  EXPECT_FALSE(DecodeRecords(body.data(), body.size() - 1, 1, &out).ok());
+  out.clear();
+  msgpack::sbuffer two;
+  EncodeRecord(SpawnRecord{1, 1, 0, false, 0}, &two);
+  EncodeRecord(SpawnRecord{2, 2, 1, false, 0}, &two);
+  EXPECT_FALSE(DecodeRecords(two.data(), two.size(), 1, &out).ok());
+}
+
+TEST(CodecTest, HelloAndEndRoundTrip) {
+  Hello h;
+  h.run_id = "abc";
+  h.host = "box";
+  h.argv = {"/bin/ls", "-l"};
+  h.executable = "/usr/bin/ls";
+  h.start_ns = 5;
+  h.tracer_pid = 6;
+  h.root_pid = 7;
+  h.follow_forks = false;
+  h.trace_only = true;
+  h.layers.push_back({8, "ptrace", true, "PTRACE_TRACEME + SIGSTOP"});
+  msgpack::sbuffer buf;
+  EncodeHello(h, &buf);
+  Result<Hello> back = DecodeHello(buf.data(), buf.size());
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(back->argv, h.argv);
+  EXPECT_EQ(back->root_pid, 7);
+  EXPECT_FALSE(back->follow_forks);
+  ASSERT_EQ(back->layers.size(), 1u);
+  EXPECT_EQ(back->layers[0].name, "ptrace");
+
+  End e{Outcome::kTimedOut, 124, 9, 77, "timeout after 1 s"};
+  msgpack::sbuffer ebuf;
+  EncodeEnd(e, &ebuf);
+  Result<End> eb = DecodeEnd(ebuf.data(), ebuf.size());
+  ASSERT_TRUE(eb.ok());
+  EXPECT_EQ(eb->outcome, Outcome::kTimedOut);
+  EXPECT_EQ(eb->exit_code, 124);
+  EXPECT_EQ(eb->detail, "timeout after 1 s");
+}
+
+}  // namespace
+}  // namespace sandtrace::wire
