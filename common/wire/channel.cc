@@ -39,12 +39,21 @@ Sender::~Sender() = default;
 Status Sender::Send(MessageType type, uint32_t count, const char* body, size_t body_size) {
   Header header{type, next_seq_, next_index_, count};
   const std::string head = EncodeHeader(header);
-  try {
-    // Blocking sends: PUSH waits for queue space instead of dropping.
-    impl_->socket.send(zmq::buffer(head), zmq::send_flags::sndmore);
-    impl_->socket.send(zmq::message_t(body, body_size), zmq::send_flags::none);
-  } catch (const zmq::error_t& e) {
-    return Error{e.num(), "zmq send"};
+  // Blocking sends: PAIR waits for queue space instead of dropping. A signal interrupts the
+  // wait with EINTR before the frame is queued, so retrying cannot duplicate it.
+  zmq::message_t frames[2] = {zmq::message_t(head.data(), head.size()),
+                              zmq::message_t(body, body_size)};
+  for (int i = 0; i < 2; ++i) {
+    const auto flags = i == 0 ? zmq::send_flags::sndmore : zmq::send_flags::none;
+    for (;;) {
+      try {
+        impl_->socket.send(frames[i], flags);
+        break;
+      } catch (const zmq::error_t& e) {
+        if (e.num() == EINTR) continue;
+        return Error{e.num(), "zmq send"};
+      }
+    }
   }
   ++next_seq_;
   next_index_ += count;

@@ -258,6 +258,26 @@ void EncodeRecord(const RawRecord& record, msgpack::sbuffer* out) {
   std::visit(RecordEncoder{p}, record);
 }
 
+void EncodeRecord(const SyscallRecord& record, msgpack::sbuffer* out) {
+  Packer p(*out);
+  RecordEncoder{p}(record);
+}
+
+void EncodeRecord(const SpawnRecord& record, msgpack::sbuffer* out) {
+  Packer p(*out);
+  RecordEncoder{p}(record);
+}
+
+void EncodeRecord(const ExecRecord& record, msgpack::sbuffer* out) {
+  Packer p(*out);
+  RecordEncoder{p}(record);
+}
+
+void EncodeRecord(const ExitRecord& record, msgpack::sbuffer* out) {
+  Packer p(*out);
+  RecordEncoder{p}(record);
+}
+
 void EncodeHello(const Hello& h, msgpack::sbuffer* out) {
   Packer p(*out);
   p.pack_array(10);

@@ -19,6 +19,10 @@ Result<Header> DecodeHeader(const void* data, size_t size);
 
 // Appends one record to `out`.
 void EncodeRecord(const RawRecord& record, msgpack::sbuffer* out);
+void EncodeRecord(const SyscallRecord& record, msgpack::sbuffer* out);
+void EncodeRecord(const SpawnRecord& record, msgpack::sbuffer* out);
+void EncodeRecord(const ExecRecord& record, msgpack::sbuffer* out);
+void EncodeRecord(const ExitRecord& record, msgpack::sbuffer* out);
 void EncodeHello(const Hello& hello, msgpack::sbuffer* out);
 void EncodeEnd(const End& end, msgpack::sbuffer* out);
 

@@ -1,0 +1,67 @@
+// sandtrace: the user-facing command. `sandtrace run ...` parses the command line and runs the
+// pipeline (cli/supervisor.h); nothing else lives here.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "cli/run_options.h"
+#include "cli/supervisor.h"
+
+namespace {
+
+constexpr char kUsage[] = R"(usage: sandtrace COMMAND ...
+
+Commands:
+  run [OPTIONS] [--] PROGRAM [ARGS...]   run PROGRAM sandboxed and traced (see: sandtrace run --help)
+
+Options:
+  -h, --help      this text
+  --version       print the version
+)";
+
+// Features that come with the sandbox: parsed, and refused until they are real.
+const char* NotYet(const sandtrace::cli::RunOptions& o) {
+  if (o.policy) return "--policy";
+  if (!o.allow_paths.empty()) return "--allow-path";
+  if (o.allow_net) return "--allow-net";
+  if (o.allow_exec) return "--allow-exec";
+  if (!o.trace_only) return "enforcing mode (running without --trace-only)";
+  return nullptr;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    puts("sandtrace 0.1.0");
+    return 0;
+  }
+  if (args[0] != "run") {
+    fprintf(stderr, "sandtrace: unknown command '%s'\n%s", args[0].c_str(), kUsage);
+    return 2;
+  }
+  args.erase(args.begin());
+  sandtrace::Result<sandtrace::cli::RunOptions> options = sandtrace::cli::ParseRunOptions(args);
+  if (!options) {
+    fprintf(stderr, "sandtrace: %s\n", options.error().message().c_str());
+    return 2;
+  }
+  if (options->help) {
+    fputs(sandtrace::cli::RunUsage(), stdout);
+    return 0;
+  }
+  if (const char* feature = NotYet(*options)) {
+    fprintf(stderr,
+            "sandtrace: %s is not available yet: this version traces without enforcement "
+            "(sandbox layers 1-7 are not implemented); use --trace-only\n",
+            feature);
+    return 2;
+  }
+  return sandtrace::cli::RunPipeline(*options);
+}

@@ -1,0 +1,38 @@
+// Starting one pipeline process (tracer, analyser, sink) from the wrapper: fork, die with the
+// wrapper (PR_SET_PDEATHSIG), hand over selected fds, exec the stage binary that sits next to
+// the `sandtrace` binary. Stages with a readiness handshake get a pipe (--ready-fd).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+
+namespace sandtrace::cli {
+
+struct StageSpec {
+  std::string name;                    // for messages: "analyzer", "sink-jsonl", ...
+  std::string binary;                  // file name in the stage directory
+  std::vector<std::string> args;       // without argv[0]
+  std::vector<std::pair<int, int>> fds;  // (fd in wrapper, fd number in the stage)
+  bool handshake = true;               // pass --ready-fd and wait for "ok"
+};
+
+struct Stage {
+  std::string name;
+  pid_t pid = -1;
+  bool running = false;
+  int status = 0;  // waitpid status once it ended
+};
+
+// Directory holding the stage binaries (the directory of the running executable).
+std::string StageDirectory();
+
+// Starts a stage and, when it has a handshake, waits up to timeout_ms for it to be ready.
+// On a failed handshake the stage is killed and reaped; the error carries its message.
+Result<Stage> StartStage(const StageSpec& spec, int timeout_ms);
+
+}  // namespace sandtrace::cli

@@ -1,0 +1,361 @@
+#include "cli/supervisor.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "cli/stage.h"
+
+namespace sandtrace::cli {
+namespace {
+
+constexpr int kReadyTimeoutMs = 20'000;
+constexpr auto kGrace = std::chrono::seconds(5);  // before SIGKILL of a stage told to stop
+
+volatile sig_atomic_t g_signal = 0;
+
+void OnSignal(int sig) { g_signal = sig; }
+void OnTick(int) {}
+
+void Say(const std::string& message) { fprintf(stderr, "sandtrace: %s\n", message.c_str()); }
+
+std::string RandomRunId() {
+  unsigned char bytes[16];
+  if (getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
+    for (unsigned char& b : bytes) b = static_cast<unsigned char>(rand());
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (unsigned char b : bytes) {
+    id.push_back(kHex[b >> 4]);
+    id.push_back(kHex[b & 15]);
+  }
+  return id;
+}
+
+std::string HostName() {
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+// PATH lookup like execvp; empty when not found.
+std::string ResolveCommand(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = getenv("PATH");
+  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  size_t pos = 0;
+  for (;;) {
+    size_t end = dirs.find(':', pos);
+    std::string dir = dirs.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    if (dir.empty()) dir = ".";
+    std::string candidate = dir + "/" + name;
+    struct stat st;
+    if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+    if (end == std::string::npos) break;
+    pos = end + 1;
+  }
+  return {};
+}
+
+bool UseColor(const RunOptions& o) {
+  if (o.no_color) return false;
+  const char* no_color = getenv("NO_COLOR");
+  if (no_color && no_color[0] != '\0') return false;
+  return isatty(STDERR_FILENO) == 1;
+}
+
+// A private directory for the run's ipc endpoints, removed at the end.
+class RunDirectory {
+ public:
+  Status Create() {
+    const char* base = getenv("XDG_RUNTIME_DIR");
+    std::string tmpl = std::string(base && access(base, W_OK) == 0 ? base : "/tmp") +
+                       "/sandtrace-XXXXXX";
+    if (!mkdtemp(tmpl.data())) return ErrnoError("mkdtemp " + tmpl);
+    path_ = tmpl;
+    return {};
+  }
+  ~RunDirectory() {
+    if (path_.empty()) return;
+    if (DIR* d = opendir(path_.c_str())) {
+      while (dirent* e = readdir(d)) {
+        if (e->d_name[0] != '.') unlink((path_ + "/" + e->d_name).c_str());
+      }
+      closedir(d);
+    }
+    rmdir(path_.c_str());
+  }
+  std::string Endpoint(const std::string& name) const { return "ipc://" + path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+class Pipeline {
+ public:
+  Pipeline(const RunOptions& options) : options_(options) {}
+  int Run();
+
+ private:
+  Status OpenOutputs();
+  Status StartSinks();
+  Status StartAnalyzer();
+  Status StartTracer(const std::string& executable);
+  int Supervise();
+  void Reap(pid_t pid, int status);
+  void StopUpstreamFirst();
+  void KillAll();
+
+  const RunOptions& options_;
+  RunDirectory dir_;
+  std::string run_id_ = RandomRunId();
+  std::vector<int> jsonl_fds_;  // per output (-1 for non-JSONL)
+  std::vector<std::string> sink_endpoints_;
+  Stage tracer_;
+  Stage analyzer_;
+  std::vector<Stage> sinks_;
+  bool aborting_ = false;
+  std::string abort_reason_;
+  // When the current upstream-most stage was told to stop (for SIGKILL escalation).
+  pid_t stopping_pid_ = -1;
+  std::chrono::steady_clock::time_point stopping_since_;
+};
+
+Status Pipeline::OpenOutputs() {
+  for (const Output& out : options_.outputs) {
+    int fd = -1;
+    if (out.kind == OutputKind::kJsonl) {
+      if (out.path == "-") {
+        fd = dup(STDOUT_FILENO);
+      } else {
+        fd = open(out.path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        struct stat st;
+        if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+          close(fd);
+          errno = EISDIR;
+          fd = -1;
+        }
+      }
+      if (fd < 0) return ErrnoError("cannot write --output " + out.path);
+    }
+    jsonl_fds_.push_back(fd);
+  }
+  return {};
+}
+
+Status Pipeline::StartSinks() {
+  for (size_t i = 0; i < options_.outputs.size(); ++i) {
+    const Output& out = options_.outputs[i];
+    StageSpec spec;
+    spec.args = {"--in", dir_.Endpoint("sink-" + std::to_string(i))};
+    if (out.kind == OutputKind::kJsonl) {
+      spec.name = "JSONL output " + out.path;
+      spec.binary = "sandtrace-sink-jsonl";
+      if (out.path != "-") ftruncate(jsonl_fds_[i], 0);  // only now that the run will start
+      spec.fds.emplace_back(jsonl_fds_[i], 4);
+      spec.args.insert(spec.args.end(), {"--fd", "4"});
+    } else {
+      spec.name = "SQLite output " + out.path;
+      spec.binary = "sandtrace-sink-sqlite";
+      spec.args.insert(spec.args.end(), {"--path", out.path});
+    }
+    sink_endpoints_.push_back(spec.args[1]);
+    Result<Stage> stage = StartStage(spec, kReadyTimeoutMs);
+    if (!stage) return stage.error();
+    sinks_.push_back(*stage);
+  }
+  if (options_.verbosity > 0) {
+    StageSpec spec{"terminal view", "sandtrace-sink-term",
+                   {"--in", dir_.Endpoint("sink-term"), "--verbosity",
+                    std::to_string(options_.verbosity)}};
+    if (UseColor(options_)) spec.args.push_back("--color");
+    sink_endpoints_.push_back(spec.args[1]);
+    Result<Stage> stage = StartStage(spec, kReadyTimeoutMs);
+    if (!stage) return stage.error();
+    sinks_.push_back(*stage);
+  }
+  for (int fd : jsonl_fds_) {
+    if (fd >= 0) close(fd);
+  }
+  jsonl_fds_.clear();
+  return {};
+}
+
+Status Pipeline::StartAnalyzer() {
+  StageSpec spec{"analyzer", "sandtrace-analyzer", {"--in", dir_.Endpoint("raw")}};
+  for (const std::string& ep : sink_endpoints_) spec.args.insert(spec.args.end(), {"--out", ep});
+  Result<Stage> stage = StartStage(spec, kReadyTimeoutMs);
+  if (!stage) return stage.error();
+  analyzer_ = *stage;
+  return {};
+}
+
+Status Pipeline::StartTracer(const std::string& executable) {
+  StageSpec spec{"tracer", "sandtrace-tracer", {}, {}, false};
+  spec.args = {"--out",     dir_.Endpoint("raw"),
+               "--run-id",  run_id_,
+               "--host",    HostName(),
+               "--exec",    executable,
+               "--timeout", std::to_string(options_.timeout_s),
+               std::string("--follow-forks=") + (options_.follow_forks ? "true" : "false")};
+  if (options_.trace_only) spec.args.push_back("--trace-only");
+  spec.args.push_back("--");
+  spec.args.insert(spec.args.end(), options_.command.begin(), options_.command.end());
+  Result<Stage> stage = StartStage(spec, 0);
+  if (!stage) return stage.error();
+  tracer_ = *stage;
+  return {};
+}
+
+void Pipeline::Reap(pid_t pid, int status) {
+  auto ended = [&](Stage& s) {
+    if (s.pid != pid || !s.running) return false;
+    s.running = false;
+    s.status = status;
+    const bool clean = WIFEXITED(status) && (&s == &tracer_ || WEXITSTATUS(status) == 0);
+    if (!clean && !aborting_) {
+      aborting_ = true;
+      abort_reason_ = s.name + (WIFSIGNALED(status)
+                                    ? std::string(" died of ") + strsignal(WTERMSIG(status))
+                                    : " failed with status " + std::to_string(WEXITSTATUS(status)));
+    }
+    return true;
+  };
+  if (ended(tracer_) || ended(analyzer_)) return;
+  for (Stage& s : sinks_) {
+    if (ended(s)) return;
+  }
+  // Anything else is an orphan of the traced tree re-parented to us: already reaped.
+}
+
+// Shuts a broken pipeline down from upstream to downstream: the upstream-most running stage
+// (tracer, else analyser, else all sinks together) is told to stop, and killed if it has not
+// stopped within kGrace; the next one follows only when it is gone, so each can still drain.
+void Pipeline::StopUpstreamFirst() {
+  std::vector<Stage*> group;
+  if (tracer_.running) {
+    group.push_back(&tracer_);
+  } else if (analyzer_.running) {
+    group.push_back(&analyzer_);
+  } else {
+    for (Stage& s : sinks_) {
+      if (s.running) group.push_back(&s);
+    }
+  }
+  if (group.empty()) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (stopping_pid_ != group.front()->pid) {
+    stopping_pid_ = group.front()->pid;
+    stopping_since_ = now;
+    for (Stage* s : group) kill(s->pid, SIGTERM);
+  } else if (now - stopping_since_ > kGrace) {
+    for (Stage* s : group) kill(s->pid, SIGKILL);
+  }
+}
+
+int Pipeline::Supervise() {
+  auto any_running = [&] {
+    if (tracer_.running || analyzer_.running) return true;
+    for (const Stage& s : sinks_) {
+      if (s.running) return true;
+    }
+    return false;
+  };
+  int forwarded = 0;
+  while (any_running()) {
+    if (g_signal != 0 && forwarded != g_signal && tracer_.running) {
+      forwarded = g_signal;
+      kill(tracer_.pid, g_signal);  // the tracer kills the tree and finishes the trace
+    }
+    if (aborting_) StopUpstreamFirst();
+    int status;
+    pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0) {
+      if (errno == EINTR) continue;  // a signal or the tick: look at the state again
+      break;
+    }
+    Reap(pid, status);
+  }
+  // Orphans of the traced tree re-parented to us must not outlive the run.
+  while (waitpid(-1, nullptr, WNOHANG) > 0) {
+  }
+  if (aborting_) {
+    Say("pipeline failure: " + abort_reason_);
+    return 1;
+  }
+  return WEXITSTATUS(tracer_.status);
+}
+
+void Pipeline::KillAll() {
+  for (Stage* s : {&tracer_, &analyzer_}) {
+    if (s->running) kill(s->pid, SIGKILL);
+  }
+  for (Stage& s : sinks_) {
+    if (s.running) kill(s.pid, SIGKILL);
+  }
+  while (waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
+  }
+}
+
+int Pipeline::Run() {
+  const std::string executable = ResolveCommand(options_.command[0]);
+  if (executable.empty()) {
+    Say(options_.command[0] + ": command not found");
+    return 127;
+  }
+  if (Status s = OpenOutputs(); !s) {
+    Say(s.error().message());
+    return 2;
+  }
+  if (Status s = dir_.Create(); !s) {
+    Say(s.error().message());
+    return 1;
+  }
+  // Stages must not die of the terminal's Ctrl-C before the tracer finished the trace; the
+  // wrapper's own handlers only record the signal.
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = OnSignal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
+  sa.sa_handler = OnTick;  // wakes waitpid() so stopping stages can be escalated to SIGKILL
+  sigaction(SIGALRM, &sa, nullptr);
+  itimerval tick{{0, 250'000}, {0, 250'000}};
+  setitimer(ITIMER_REAL, &tick, nullptr);
+  // Orphans of a killed tracer's tree come to us, not to init.
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+  Status started = StartSinks();
+  if (started) started = StartAnalyzer();
+  if (started) started = StartTracer(executable);
+  if (!started) {
+    Say(started.error().message());
+    KillAll();
+    return 2;
+  }
+  return Supervise();
+}
+
+}  // namespace
+
+int RunPipeline(const RunOptions& options) { return Pipeline(options).Run(); }
+
+}  // namespace sandtrace::cli

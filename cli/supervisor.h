@@ -1,0 +1,16 @@
+// `sandtrace run` as a process supervisor: checks the outputs and the command before anything
+// runs, starts the sinks, then the analyser, then the tracer (each only after everything
+// downstream of it answered its readiness handshake), forwards SIGINT/SIGTERM/SIGHUP to the
+// tracer, and waits. When a stage dies the pipeline is shut down from upstream to downstream
+// (tracer, analyser, sinks) so that each stage can still drain and finish its outputs; the
+// tracer's death takes the traced tree with it (PTRACE_O_EXITKILL).
+#pragma once
+
+#include "cli/run_options.h"
+
+namespace sandtrace::cli {
+
+// Runs the whole pipeline; returns sandtrace's exit status.
+int RunPipeline(const RunOptions& options);
+
+}  // namespace sandtrace::cli

@@ -1,0 +1,379 @@
+#include "tracer/ptrace_loop.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "tracer/capture_table.h"
+#include "tracer/memory.h"
+
+namespace sandtrace::tracer {
+namespace {
+
+volatile sig_atomic_t g_stop_signal = 0;
+volatile sig_atomic_t g_tick = 0;
+
+void OnStopSignal(int sig) {
+  if (g_stop_signal == 0) g_stop_signal = sig;
+}
+
+void OnTick(int) { g_tick = 1; }
+
+constexpr size_t kMaxPath = 4096;
+constexpr size_t kMaxSockaddr = 128;
+constexpr size_t kMaxArgvItems = 256;
+constexpr size_t kMaxArgvBytes = 32 * 1024;
+
+std::string ReadSmallFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  char buf[256];
+  ssize_t n = read(fd, buf, sizeof buf);
+  close(fd);
+  if (n <= 0) return {};
+  std::string s(buf, static_cast<size_t>(n));
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+std::string ReadLink(const std::string& path) {
+  char buf[kMaxPath];
+  ssize_t n = readlink(path.c_str(), buf, sizeof buf);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+bool IsStoppingSignal(int sig) {
+  return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+// Children of this process (all threads), e.g. orphans re-parented to us as subreaper.
+std::vector<pid_t> OwnChildren() {
+  std::vector<pid_t> pids;
+  DIR* dir = opendir("/proc/self/task");
+  if (!dir) return pids;
+  while (dirent* e = readdir(dir)) {
+    if (e->d_name[0] == '.') continue;
+    std::string path = std::string("/proc/self/task/") + e->d_name + "/children";
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    std::string text;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+    close(fd);
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t end = text.find(' ', pos);
+      if (end == std::string::npos) end = text.size();
+      if (end > pos) pids.push_back(static_cast<pid_t>(std::stol(text.substr(pos, end - pos))));
+      pos = end + 1;
+    }
+  }
+  closedir(dir);
+  return pids;
+}
+
+}  // namespace
+
+void InstallStopHandlers() {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: waitpid() must return EINTR
+  sa.sa_handler = OnStopSignal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
+  sa.sa_handler = OnTick;
+  sigaction(SIGALRM, &sa, nullptr);
+  itimerval tick{{0, 100'000}, {0, 100'000}};
+  setitimer(ITIMER_REAL, &tick, nullptr);
+}
+
+LoopResult PtraceLoop::Run(pid_t root) {
+  root_ = root;
+  if (options_.timeout_s > 0) {
+    deadline_mono_ns_ =
+        clock_->MonotonicNs() + static_cast<uint64_t>(options_.timeout_s) * 1'000'000'000ull;
+  }
+  int status = 0;
+  pid_t got;
+  do {
+    got = waitpid(root, &status, __WALL);  // EINTR: a tick; the child stops within microseconds
+  } while (got < 0 && errno == EINTR);
+  if (got != root || !WIFSTOPPED(status)) {
+    // The child failed before its SIGSTOP (its report says why).
+    result_.root_reaped = true;
+    result_.root_status = status;
+    return result_;
+  }
+  long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
+  if (options_.follow_forks) {
+    opts |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE;
+  }
+  if (ptrace(PTRACE_SETOPTIONS, root, nullptr, opts) != 0) {
+    kill(root, SIGKILL);
+  }
+  Tracee& t = AddTracee(root, root);
+  t.announced = true;
+  Publish(wire::SpawnRecord{root, root, getpid(), false, clock_->RealtimeNs()});
+  Resume(root, 0);
+
+  for (;;) {
+    if (g_stop_signal != 0 && result_.kill_reason == KillReason::kNone) {
+      result_.stop_signal = g_stop_signal;
+      KillTree(KillReason::kSignal);
+    }
+    // The tick arrives whether waitpid() is blocked (EINTR) or we are busy with a stop.
+    if (g_tick) {
+      g_tick = 0;
+      Tick();
+    }
+    got = waitpid(-1, &status, __WALL);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      break;  // ECHILD: nothing left to trace or reap
+    }
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+      HandleExit(got, status);
+    } else if (WIFSTOPPED(status)) {
+      HandleStop(got, status);
+    }
+    if (tracees_.empty() && result_.root_reaped && result_.kill_reason == KillReason::kNone) {
+      // Untraced leftovers (--follow-forks=false) must not outlive the run.
+      KillTree(KillReason::kRootGone);
+    }
+  }
+  return result_;
+}
+
+void PtraceLoop::Tick() {
+  if (deadline_mono_ns_ != 0 && result_.kill_reason == KillReason::kNone &&
+      clock_->MonotonicNs() >= deadline_mono_ns_) {
+    KillTree(KillReason::kTimeout);
+  }
+  if (result_.kill_reason != KillReason::kNone) KillTree(result_.kill_reason);  // stragglers
+  if (Status s = publisher_->FlushIfStale(clock_->RealtimeNs()); !s) {
+    if (result_.kill_reason == KillReason::kNone) result_.publish_error = s.error();
+    KillTree(KillReason::kPublishFailed);
+  }
+}
+
+void PtraceLoop::KillTree(KillReason reason) {
+  if (result_.kill_reason == KillReason::kNone) result_.kill_reason = reason;
+  // SIGKILL ends ptrace-stops too; ESRCH for a thread that is already gone is harmless.
+  for (const auto& [tid, t] : tracees_) kill(t.tgid, SIGKILL);
+  for (pid_t pid : OwnChildren()) kill(pid, SIGKILL);
+}
+
+PtraceLoop::Tracee& PtraceLoop::AddTracee(pid_t tid, pid_t tgid) {
+  Tracee& t = tracees_[tid];
+  t.tid = tid;
+  t.tgid = tgid;
+  t.pending.captures.reserve(3);
+  return t;
+}
+
+void PtraceLoop::Publish(const auto& record) {
+  if (Status s = publisher_->Add(record, clock_->RealtimeNs()); !s) {
+    if (result_.kill_reason == KillReason::kNone) result_.publish_error = s.error();
+    KillTree(KillReason::kPublishFailed);
+  }
+}
+
+void PtraceLoop::Resume(pid_t pid, int sig) {
+  // ESRCH: the tracee was killed meanwhile; its exit is reported by waitpid.
+  ptrace(PTRACE_SYSCALL, pid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
+}
+
+void PtraceLoop::FinishPending(Tracee& t, bool returned, int64_t ret) {
+  if (!t.in_syscall) return;
+  const uint64_t now = clock_->MonotonicNs();
+  t.pending.returned = returned;
+  t.pending.ret = returned ? ret : 0;
+  t.pending.duration_ns = now - t.entry_mono_ns;
+  t.in_syscall = false;
+  Publish(t.pending);
+}
+
+void PtraceLoop::HandleExit(pid_t pid, int status) {
+  if (pid == root_) {
+    result_.root_reaped = true;
+    result_.root_status = status;
+  }
+  auto it = tracees_.find(pid);
+  if (it == tracees_.end()) return;  // an untraced orphan we reaped as subreaper
+  Tracee& t = it->second;
+  FinishPending(t, false, 0);
+  wire::ExitRecord r;
+  r.tid = pid;
+  r.tgid = t.tgid;
+  r.ts_ns = clock_->RealtimeNs();
+  r.signaled = WIFSIGNALED(status);
+  r.status = r.signaled ? WTERMSIG(status) : WEXITSTATUS(status);
+  r.core_dumped = r.signaled && WCOREDUMP(status);
+  Publish(r);
+  tracees_.erase(it);
+  // Process ends are rare and users watch for them: do not let them wait in a batch.
+  if (Status s = publisher_->Flush(); !s && result_.kill_reason == KillReason::kNone) {
+    result_.publish_error = s.error();
+    KillTree(KillReason::kPublishFailed);
+  }
+}
+
+void PtraceLoop::HandleStop(pid_t pid, int status) {
+  const int sig = WSTOPSIG(status);
+  const int event = status >> 16;
+  auto it = tracees_.find(pid);
+  if (it == tracees_.end()) {
+    // A new child whose first stop beat its parent's fork/clone event. Keep it stopped until
+    // that event tells us who it is; then it is resumed without its initial SIGSTOP.
+    Tracee& t = AddTracee(pid, pid);
+    t.awaiting_first_stop = false;
+    if (result_.kill_reason != KillReason::kNone) kill(pid, SIGKILL);
+    return;
+  }
+  Tracee& t = it->second;
+  if (sig == (SIGTRAP | 0x80)) {
+    HandleSyscallStop(t);
+    Resume(pid, 0);
+  } else if (sig == SIGTRAP && event != 0) {
+    if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK ||
+        event == PTRACE_EVENT_CLONE) {
+      HandleNewChild(t, event);
+    } else if (event == PTRACE_EVENT_EXEC) {
+      HandleExec(pid);
+    }
+    Resume(pid, 0);
+  } else {
+    HandleSignalStop(t, sig);
+  }
+}
+
+void PtraceLoop::HandleSyscallStop(Tracee& t) {
+  __ptrace_syscall_info info;
+  if (ptrace(PTRACE_GET_SYSCALL_INFO, t.tid, sizeof info, &info) <= 0) return;
+  if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
+    const uint64_t now = clock_->MonotonicNs();
+    wire::SyscallRecord& r = t.pending;
+    r.tid = t.tid;
+    r.tgid = t.tgid;
+    r.nr = static_cast<int32_t>(info.entry.nr);
+    for (int i = 0; i < 6; ++i) r.args[i] = info.entry.args[i];
+    r.entry_ns = clock_->ToRealtimeNs(now);
+    r.action = wire::Action::kAllow;
+    r.captures.clear();
+    t.entry_mono_ns = now;
+    t.in_syscall = true;
+    const CaptureSpec& spec = CapturesFor(r.nr);
+    for (uint8_t i = 0; i < spec.count; ++i) {
+      const ArgCapture& c = spec.items[i];
+      CopiedBytes copy;
+      if (c.kind == wire::CaptureKind::kString) {
+        copy = ReadString(t.tid, r.args[c.arg], kMaxPath);
+      } else if (c.kind == wire::CaptureKind::kSockaddr) {
+        const uint64_t len = r.args[c.arg + 1] < kMaxSockaddr ? r.args[c.arg + 1] : kMaxSockaddr;
+        if (r.args[c.arg] == 0 || len == 0) continue;  // sendto on a connected socket
+        copy = ReadBytes(t.tid, r.args[c.arg], len);
+      } else {
+        copy = ReadStringArray(t.tid, r.args[c.arg], kMaxArgvItems, kMaxArgvBytes);
+      }
+      r.captures.push_back({c.arg, c.kind, copy.truncated, std::move(copy.bytes)});
+    }
+    if (r.nr == SYS_clone) {
+      t.clone_flags = r.args[0];
+    } else if (r.nr == SYS_clone3) {
+      CopiedBytes flags = ReadBytes(t.tid, r.args[0], sizeof(uint64_t));
+      t.clone_flags = 0;
+      if (!flags.truncated) memcpy(&t.clone_flags, flags.bytes.data(), sizeof t.clone_flags);
+    } else {
+      t.clone_flags = 0;
+    }
+  } else if (info.op == PTRACE_SYSCALL_INFO_EXIT) {
+    FinishPending(t, true, info.exit.rval);
+    if (t.exec_pending) {
+      t.exec_pending = false;
+      Publish(t.exec);
+      if (Status s = publisher_->Flush(); !s) {
+        if (result_.kill_reason == KillReason::kNone) result_.publish_error = s.error();
+        KillTree(KillReason::kPublishFailed);
+      }
+    }
+  }
+}
+
+void PtraceLoop::HandleNewChild(Tracee& parent, int event) {
+  unsigned long msg = 0;
+  if (ptrace(PTRACE_GETEVENTMSG, parent.tid, nullptr, &msg) != 0) return;
+  const pid_t child = static_cast<pid_t>(msg);
+  const bool thread = event == PTRACE_EVENT_CLONE && (parent.clone_flags & CLONE_THREAD) != 0;
+  const pid_t parent_tid = parent.tid;
+  const pid_t tgid = thread ? parent.tgid : child;
+  auto it = tracees_.find(child);
+  const bool stopped_already = it != tracees_.end();
+  Tracee& t = AddTracee(child, tgid);  // may rehash: `parent` is invalid from here on
+  t.announced = true;
+  Publish(wire::SpawnRecord{child, tgid, parent_tid, thread, clock_->RealtimeNs()});
+  if (result_.kill_reason != KillReason::kNone) kill(child, SIGKILL);
+  if (stopped_already) {
+    Resume(child, 0);  // its initial SIGSTOP was already consumed
+  } else {
+    t.awaiting_first_stop = true;
+  }
+}
+
+void PtraceLoop::HandleExec(pid_t pid) {
+  unsigned long msg = 0;
+  ptrace(PTRACE_GETEVENTMSG, pid, nullptr, &msg);
+  const pid_t former = msg != 0 ? static_cast<pid_t>(msg) : pid;
+  if (former != pid) {
+    // A non-leader thread exec'd: it takes over the leader's tid. The old leader is gone
+    // (superseded); a syscall it was blocked in never returns.
+    auto leader = tracees_.find(pid);
+    if (leader != tracees_.end()) FinishPending(leader->second, false, 0);
+    auto execing = tracees_.find(former);
+    if (execing != tracees_.end()) {
+      Tracee moved = std::move(execing->second);
+      tracees_.erase(execing);
+      moved.tid = pid;
+      tracees_[pid] = std::move(moved);
+    }
+  }
+  Tracee& t = tracees_[pid];
+  t.tid = pid;
+  t.tgid = pid;
+  t.exec_pending = true;
+  t.exec = wire::ExecRecord{pid, former, clock_->RealtimeNs(),
+                            ReadLink("/proc/" + std::to_string(pid) + "/exe"),
+                            ReadSmallFile("/proc/" + std::to_string(pid) + "/comm")};
+}
+
+void PtraceLoop::HandleSignalStop(Tracee& t, int sig) {
+  if (t.awaiting_first_stop && sig == SIGSTOP) {
+    t.awaiting_first_stop = false;
+    Resume(t.tid, 0);
+    return;
+  }
+  if (IsStoppingSignal(sig)) {
+    siginfo_t si;
+    if (ptrace(PTRACE_GETSIGINFO, t.tid, nullptr, &si) != 0 && errno == EINVAL) {
+      // Group-stop. Without PTRACE_SEIZE it cannot be held (no PTRACE_LISTEN): resume without
+      // a signal, as strace does for tracees it did not seize.
+      Resume(t.tid, 0);
+      return;
+    }
+  }
+  Resume(t.tid, sig);  // signal-delivery-stop: deliver the signal unchanged
+}
+
+}  // namespace sandtrace::tracer

@@ -1,0 +1,84 @@
+// The ptrace loop, in the manner of `strace -f`: follows every process and thread (fork, vfork,
+// clone, clone3), records one SyscallRecord per syscall entry (completed at its exit stop, or
+// when the thread dies or is superseded by an execve), spawn/exec/exit records, passes signals
+// through unchanged, and tells group-stops from signal-delivery-stops. Stop requests (timeout,
+// SIGINT/SIGTERM/SIGHUP to the tracer) kill the whole tree, which is then reaped to the end.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <unordered_map>
+
+#include "common/wire/records.h"
+#include "tracer/clock.h"
+#include "tracer/publisher.h"
+
+namespace sandtrace::tracer {
+
+struct LoopOptions {
+  bool follow_forks = true;
+  int timeout_s = 30;  // 0: no limit
+};
+
+// Why the loop killed the tree (kNone: it did not).
+enum class KillReason { kNone, kTimeout, kSignal, kPublishFailed, kRootGone };
+
+struct LoopResult {
+  bool root_reaped = false;
+  int root_status = 0;  // waitpid status of the root
+  KillReason kill_reason = KillReason::kNone;
+  int stop_signal = 0;  // the signal sandtrace received, for kSignal
+  Error publish_error;  // for kPublishFailed
+};
+
+// Installs the tracer's handlers: SIGINT/SIGTERM/SIGHUP request a stop; SIGALRM ticks every
+// 100 ms so a blocked waitpid() wakes up to check the timeout. Call before Run().
+void InstallStopHandlers();
+
+class PtraceLoop {
+ public:
+  PtraceLoop(Publisher* publisher, const Clock* clock, LoopOptions options)
+      : publisher_(publisher), clock_(clock), options_(options) {}
+
+  // `root` is a child that stopped itself with SIGSTOP after PTRACE_TRACEME. Sets options,
+  // resumes it and traces until no child is left.
+  LoopResult Run(pid_t root);
+
+ private:
+  struct Tracee {
+    pid_t tid = 0;
+    pid_t tgid = 0;
+    bool in_syscall = false;
+    bool awaiting_first_stop = false;  // auto-attached: its initial SIGSTOP is not delivered
+    bool announced = false;            // its parent's fork/clone event was seen
+    uint64_t entry_mono_ns = 0;
+    uint64_t clone_flags = 0;          // flags of the clone/clone3 in progress
+    wire::SyscallRecord pending;
+    bool exec_pending = false;
+    wire::ExecRecord exec;
+  };
+
+  void HandleExit(pid_t pid, int status);
+  void HandleStop(pid_t pid, int status);
+  void HandleSyscallStop(Tracee& t);
+  void HandleNewChild(Tracee& parent, int event);
+  void HandleExec(pid_t pid);
+  void HandleSignalStop(Tracee& t, int sig);
+  Tracee& AddTracee(pid_t tid, pid_t tgid);
+  void FinishPending(Tracee& t, bool returned, int64_t ret);
+  void Resume(pid_t pid, int sig);
+  void Publish(const auto& record);
+  void Tick();
+  void KillTree(KillReason reason);
+
+  Publisher* publisher_;
+  const Clock* clock_;
+  LoopOptions options_;
+  std::unordered_map<pid_t, Tracee> tracees_;
+  pid_t root_ = 0;
+  uint64_t deadline_mono_ns_ = 0;
+  LoopResult result_;
+};
+
+}  // namespace sandtrace::tracer

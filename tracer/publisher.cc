@@ -1,0 +1,35 @@
+#include "tracer/publisher.h"
+
+namespace sandtrace::tracer {
+
+namespace {
+constexpr int kEndAckTimeoutMs = 60'000;
+}
+
+Status Publisher::Flush() {
+  if (pending_ == 0) return {};
+  Status s = sender_.Send(wire::MessageType::kRawBatch, pending_, batch_.data(), batch_.size());
+  batch_.clear();
+  pending_ = 0;
+  return s;
+}
+
+Status Publisher::SendOne(wire::MessageType type, const msgpack::sbuffer& body) {
+  return sender_.Send(type, 1, body.data(), body.size());
+}
+
+Status Publisher::SendHello(const wire::Hello& hello) {
+  msgpack::sbuffer body;
+  wire::EncodeHello(hello, &body);
+  return SendOne(wire::MessageType::kHello, body);
+}
+
+Status Publisher::Finish(const wire::End& end) {
+  if (Status s = Flush(); !s) return s;
+  msgpack::sbuffer body;
+  wire::EncodeEnd(end, &body);
+  if (Status s = SendOne(wire::MessageType::kEnd, body); !s) return s;
+  return sender_.Close(kEndAckTimeoutMs);
+}
+
+}  // namespace sandtrace::tracer

@@ -1,0 +1,54 @@
+// Batches raw records and sends them downstream over a wire::Sender. Records are encoded as
+// they arrive (no copies kept); a batch goes out when it holds kBatchRecords records, when the
+// oldest record waited longer than kMaxDelayNs, or when the tracer asks (process events, end).
+#pragma once
+
+#include <msgpack.hpp>
+
+#include <cstdint>
+
+#include "common/result.h"
+#include "common/wire/channel.h"
+#include "common/wire/codec.h"
+
+namespace sandtrace::tracer {
+
+class Publisher {
+ public:
+  static constexpr uint32_t kBatchRecords = 1024;
+  static constexpr uint64_t kMaxDelayNs = 100'000'000;  // 100 ms
+
+  explicit Publisher(wire::Sender sender) : sender_(std::move(sender)) {}
+
+  // Appends a record to the current batch; sends the batch when full.
+  template <typename Record>
+  Status Add(const Record& record, uint64_t now_ns) {
+    if (pending_ == 0) oldest_ns_ = now_ns;
+    wire::EncodeRecord(record, &batch_);
+    if (++pending_ >= kBatchRecords) return Flush();
+    return {};
+  }
+
+  // Sends the batch if it has waited too long.
+  Status FlushIfStale(uint64_t now_ns) {
+    if (pending_ > 0 && now_ns - oldest_ns_ >= kMaxDelayNs) return Flush();
+    return {};
+  }
+
+  Status Flush();
+  Status SendHello(const wire::Hello& hello);
+  // Flushes, sends the end message and waits for the receiver's acknowledgement.
+  Status Finish(const wire::End& end);
+
+  uint64_t records() const { return sender_.records_sent() + pending_; }
+
+ private:
+  Status SendOne(wire::MessageType type, const msgpack::sbuffer& body);
+
+  wire::Sender sender_;
+  msgpack::sbuffer batch_{64 * 1024};
+  uint32_t pending_ = 0;
+  uint64_t oldest_ns_ = 0;
+};
+
+}  // namespace sandtrace::tracer

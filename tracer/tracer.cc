@@ -1,0 +1,146 @@
+#include "tracer/tracer.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "launcher/launch.h"
+#include "tracer/clock.h"
+#include "tracer/ptrace_loop.h"
+#include "tracer/publisher.h"
+
+namespace sandtrace::tracer {
+namespace {
+
+int ExitStatusFromWait(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+// The end message and exit status of the run (SPEC section 2).
+wire::End MakeEnd(const LoopResult& loop, const launcher::ChildFailure& failure) {
+  wire::End end;
+  switch (loop.kill_reason) {
+    case KillReason::kTimeout:
+      end.outcome = wire::Outcome::kTimedOut;
+      end.exit_code = 124;
+      end.detail = "timeout: the process tree was killed";
+      return end;
+    case KillReason::kSignal:
+      end.outcome = wire::Outcome::kInterrupted;
+      end.signal = loop.stop_signal;
+      end.exit_code = 128 + loop.stop_signal;
+      end.detail = std::string("interrupted by ") + strsignal(loop.stop_signal) +
+                   ": the process tree was killed";
+      return end;
+    case KillReason::kPublishFailed:
+      end.outcome = wire::Outcome::kAborted;
+      end.exit_code = 1;
+      end.detail = "publishing records failed: " + loop.publish_error.message();
+      return end;
+    case KillReason::kNone:
+    case KillReason::kRootGone:
+      break;
+  }
+  if (failure.failed) {
+    end.outcome = failure.exec_failed ? wire::Outcome::kExecFailed : wire::Outcome::kSetupFailed;
+    end.exit_code = failure.exec_failed
+                        ? (failure.error == ENOENT || failure.error == ENOTDIR ? 127 : 126)
+                        : 125;
+    end.detail = failure.step + ": " + strerror(failure.error);
+    return end;
+  }
+  if (WIFSIGNALED(loop.root_status)) {
+    end.outcome = wire::Outcome::kSignaled;
+    end.signal = WTERMSIG(loop.root_status);
+  }
+  end.exit_code = ExitStatusFromWait(loop.root_status);
+  return end;
+}
+
+}  // namespace
+
+Result<TracerConfig> ConfigFromFlags(const StageFlags& flags) {
+  TracerConfig c;
+  c.endpoint = flags.Get("out");
+  if (c.endpoint.empty()) return PlainError("--out ENDPOINT is required");
+  c.run_id = flags.Get("run-id");
+  c.host = flags.Get("host");
+  c.argv = flags.positional();
+  if (c.argv.empty()) return PlainError("no command given");
+  c.executable = flags.Get("exec", c.argv[0]);
+  const std::string follow = flags.Get("follow-forks", "true");
+  if (follow != "true" && follow != "false") return PlainError("--follow-forks: true or false");
+  c.follow_forks = follow == "true";
+  c.trace_only = flags.Has("trace-only");
+  Result<long long> timeout = flags.GetInt("timeout", 30);
+  if (!timeout) return timeout.error();
+  if (*timeout < 0 || *timeout > 1'000'000'000) return PlainError("--timeout out of range");
+  c.timeout_s = static_cast<int>(*timeout);
+  return c;
+}
+
+int RunTracer(const TracerConfig& config) {
+  // Orphans of the traced tree are re-parented to us, so the tree can always be killed whole.
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  InstallStopHandlers();
+  const Clock clock;
+  const uint64_t start_ns = clock.RealtimeNs();
+
+  Result<wire::Sender> sender = wire::Sender::Connect(config.endpoint);
+  if (!sender) {
+    fprintf(stderr, "sandtrace: %s\n", sender.error().message().c_str());
+    return 1;
+  }
+  Publisher publisher(std::move(*sender));
+
+  launcher::LaunchSpec spec{config.executable, config.argv, config.trace_only};
+  Result<launcher::Launched> launched = launcher::Launch(spec);
+  if (!launched) {
+    fprintf(stderr, "sandtrace: %s\n", launched.error().message().c_str());
+    return 125;
+  }
+
+  wire::Hello hello;
+  hello.run_id = config.run_id;
+  hello.host = config.host;
+  hello.argv = config.argv;
+  hello.executable = config.executable;
+  hello.start_ns = start_ns;
+  hello.tracer_pid = getpid();
+  hello.root_pid = launched->pid;
+  hello.follow_forks = config.follow_forks;
+  hello.trace_only = config.trace_only;
+  hello.layers = launcher::LayerStates(spec);
+  if (Status s = publisher.SendHello(hello); !s) {
+    kill(launched->pid, SIGKILL);
+    fprintf(stderr, "sandtrace: %s\n", s.error().message().c_str());
+    return 1;
+  }
+
+  PtraceLoop loop(&publisher, &clock, LoopOptions{config.follow_forks, config.timeout_s});
+  LoopResult result = loop.Run(launched->pid);
+  launcher::ChildFailure failure = launcher::ReadFailure(launched->report_fd, spec);
+
+  wire::End end = MakeEnd(result, failure);
+  end.end_ns = clock.RealtimeNs();
+  if (end.outcome == wire::Outcome::kExecFailed || end.outcome == wire::Outcome::kSetupFailed ||
+      end.outcome == wire::Outcome::kAborted) {
+    fprintf(stderr, "sandtrace: %s\n", end.detail.c_str());
+  } else if (end.outcome == wire::Outcome::kTimedOut) {
+    fprintf(stderr, "sandtrace: timed out after %d s; the process tree was killed\n",
+            config.timeout_s);
+  }
+  if (Status s = publisher.Finish(end); !s) {
+    fprintf(stderr, "sandtrace: finishing the trace: %s\n", s.error().message().c_str());
+    if (end.exit_code == 0) end.exit_code = 1;
+  }
+  return end.exit_code;
+}
+
+}  // namespace sandtrace::tracer

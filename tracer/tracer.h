@@ -1,0 +1,31 @@
+// The tracer process as a whole: connect the raw channel, launch the command, send the hello,
+// run the ptrace loop, and turn its result into the end message and sandtrace's exit status.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/flags.h"
+#include "common/result.h"
+
+namespace sandtrace::tracer {
+
+struct TracerConfig {
+  std::string endpoint;  // where the analyser listens
+  std::string run_id;
+  std::string host;
+  std::string executable;         // resolved path to exec
+  std::vector<std::string> argv;  // the command as given
+  bool follow_forks = true;
+  bool trace_only = true;
+  int timeout_s = 30;
+};
+
+// From the tracer's flags: --out, --run-id, --host, --exec, --timeout, --follow-forks,
+// --trace-only, -- ARGV...
+Result<TracerConfig> ConfigFromFlags(const StageFlags& flags);
+
+// Runs the whole trace; returns sandtrace's exit status.
+int RunTracer(const TracerConfig& config);
+
+}  // namespace sandtrace::tracer
