@@ -89,7 +89,7 @@ Result<RunOptions> ParseRunOptions(const std::vector<std::string>& args) {
     } else if (arg == "-v" || arg == "-vv" || arg == "-vvv") {
       o.verbosity += static_cast<int>(arg.size()) - 1;
       if (o.verbosity > 3) o.verbosity = 3;
-    } else if (arg.rfind("-o", 0) == 0 && arg.size() > 2 && arg[2] != '-' && arg != "-o") {
+    } else if (arg.rfind("-o", 0) == 0 && arg.size() > 2) {
       o.outputs.push_back({OutputKind::kJsonl, arg.substr(2)});
     } else if (arg == "-o") {
       if (i + 1 >= args.size()) return PlainError("-o needs a value");
