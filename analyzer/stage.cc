@@ -1,0 +1,132 @@
+#include "analyzer/stage.h"
+
+#include <cstdio>
+#include <string>
+
+#include "common/wire/codec.h"
+
+namespace sandtrace::analyzer {
+namespace {
+
+void Report(const std::string& what) {
+  std::fprintf(stderr, "sandtrace-analyzer: %s\n", what.c_str());
+}
+
+uint64_t ElapsedMs(uint64_t since_ns) { return (NowNs() - since_ns) / 1000000; }
+
+}  // namespace
+
+Stage::Stage(wire::Receiver input, std::vector<wire::Sender> outputs, StageOptions options)
+    : input_(std::move(input)), outputs_(std::move(outputs)), options_(options) {}
+
+Status Stage::Run(const volatile std::sig_atomic_t* stop) {
+  while (!analyzer_.finished() && *stop == 0) {
+    wire::Message message;
+    Result<bool> got = input_.Receive(&message, options_.poll_ms);
+    if (!got) {
+      Report(got.error().message());
+      if (got.error().code != 0) break;  // the socket itself failed: nothing more will come
+      continue;                          // an undecodable header: the next one reports the gap
+    }
+    if (*got) Handle(message);
+  }
+  if (!analyzer_.finished()) {
+    const uint64_t drain_start = NowNs();
+    wire::Message message;
+    while (!analyzer_.finished() && ElapsedMs(drain_start) < uint64_t(options_.drain_limit_ms)) {
+      Result<bool> got = input_.Receive(&message, options_.drain_silence_ms);
+      if (!got || !*got) break;
+      Handle(message);
+    }
+  }
+  if (!analyzer_.finished()) {
+    end_ = analyzer_.Abort(NowNs(), "the analyser stopped before the tracer's end of stream");
+  }
+  Flush();
+  return Finish();
+}
+
+void Stage::Handle(const wire::Message& message) {
+  analyzer_.OnLoss(message.lost_records, message.lost_messages, NowNs());
+  const wire::Header& header = message.header;
+  switch (header.type) {
+    case wire::MessageType::kHello: {
+      Result<wire::Hello> hello = wire::DecodeHello(message.body.data(), message.body.size());
+      if (!hello) {
+        Report("undecodable hello: " + hello.error().message());
+        analyzer_.OnLoss(header.count, 1, NowNs());
+      } else if (!analyzer_.OnHello(*hello)) {
+        Report("ignoring a hello that came after the start of the stream");
+      }
+      break;
+    }
+    case wire::MessageType::kRawBatch: HandleRawBatch(message); break;
+    case wire::MessageType::kEnd: HandleEnd(message); break;
+    case wire::MessageType::kEventBatch:
+      Report("ignoring an event batch on the tracer's channel (seq " +
+             std::to_string(header.seq) + ")");
+      break;
+  }
+  Flush();
+}
+
+void Stage::HandleRawBatch(const wire::Message& message) {
+  std::vector<wire::RawRecord> records;
+  Status decoded = wire::DecodeRecords(message.body.data(), message.body.size(),
+                                       message.header.count, &records);
+  if (!decoded) {
+    Report("undecodable raw batch (seq " + std::to_string(message.header.seq) +
+           "): " + decoded.error().message());
+    analyzer_.OnLoss(message.header.count, 1, NowNs());
+    return;
+  }
+  analyzer_.OnRecords(records);
+}
+
+void Stage::HandleEnd(const wire::Message& message) {
+  Result<wire::End> end = wire::DecodeEnd(message.body.data(), message.body.size());
+  if (!end) {
+    Report("undecodable end of stream: " + end.error().message());
+    end_ = analyzer_.Abort(NowNs(), "undecodable end of stream from the tracer");
+    return;
+  }
+  end_ = *end;
+  analyzer_.OnEnd(end_);
+}
+
+void Stage::Flush() {
+  EventWriter& events = analyzer_.events();
+  if (events.count() == 0) return;
+  for (wire::Sender& output : outputs_) {
+    Status sent = output.Send(wire::MessageType::kEventBatch, events.count(), events.data(),
+                              events.size());
+    if (!sent) {
+      Report("sending events: " + sent.error().message());
+      output_failed_ = true;
+    }
+  }
+  events.Clear();
+}
+
+Status Stage::Finish() {
+  msgpack::sbuffer body;
+  wire::EncodeEnd(end_, &body);
+  for (wire::Sender& output : outputs_) {
+    Status sent = output.Send(wire::MessageType::kEnd, 1, body.data(), body.size());
+    if (!sent) {
+      Report("sending the end of stream: " + sent.error().message());
+      output_failed_ = true;
+    }
+  }
+  for (wire::Sender& output : outputs_) {
+    Status closed = output.Close(options_.close_timeout_ms);
+    if (!closed) {
+      Report("closing an output: " + closed.error().message());
+      output_failed_ = true;
+    }
+  }
+  if (output_failed_) return PlainError("an output did not receive the whole event stream");
+  return {};
+}
+
+}  // namespace sandtrace::analyzer

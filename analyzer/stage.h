@@ -1,0 +1,49 @@
+// The analyser stage as a process runs it: receives the tracer's messages on one channel,
+// feeds them to an Analyzer, sends each resulting batch of events to every output channel
+// (sinks and plug-ins), and finishes every output with an end message. A message it cannot
+// decode is reported on stderr and counted as lost in a `gap` event; it never stops the
+// stage. When asked to stop (SIGTERM) before the tracer's end arrived, it drains what is
+// queued, then writes the summary with outcome `aborted` and ends the outputs with it.
+#pragma once
+
+#include <csignal>
+#include <vector>
+
+#include "analyzer/analyzer.h"
+#include "common/result.h"
+#include "common/wire/channel.h"
+
+namespace sandtrace::analyzer {
+
+struct StageOptions {
+  int poll_ms = 200;            // receive timeout between checks of the stop flag
+  int drain_silence_ms = 200;   // after a stop request: quiet time that ends the drain
+  int drain_limit_ms = 10000;   // after a stop request: longest drain
+  int close_timeout_ms = 30000; // per output: wait for the receiver's end acknowledgement
+};
+
+class Stage {
+ public:
+  Stage(wire::Receiver input, std::vector<wire::Sender> outputs, StageOptions options = {});
+
+  // Runs until the end of the stream, or until *stop becomes non-zero and the queue is
+  // drained. Ok when every output received every event and its end message.
+  Status Run(const volatile std::sig_atomic_t* stop);
+
+ private:
+  void Handle(const wire::Message& message);
+  void HandleRawBatch(const wire::Message& message);
+  void HandleEnd(const wire::Message& message);
+  // Sends the pending events as one batch to every output.
+  void Flush();
+  Status Finish();
+
+  wire::Receiver input_;
+  std::vector<wire::Sender> outputs_;
+  StageOptions options_;
+  Analyzer analyzer_;
+  wire::End end_;
+  bool output_failed_ = false;
+};
+
+}  // namespace sandtrace::analyzer

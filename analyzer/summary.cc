@@ -1,0 +1,64 @@
+#include "analyzer/summary.h"
+
+#include <algorithm>
+
+#include "analyzer/sensitive_paths.h"
+
+namespace sandtrace::analyzer {
+
+SummaryBuilder::SummaryBuilder() : table_counts_(kMaxSyscall + 1) {}
+
+void SummaryBuilder::AddSyscall(const SyscallFacts& facts) {
+  ++total_;
+  if (facts.denied) ++denied_;
+  Counts& counts = FindSyscall(facts.nr) != nullptr
+                       ? table_counts_[static_cast<size_t>(facts.nr)]
+                       : other_counts_[facts.nr];
+  ++counts.calls;
+  if (!facts.success) ++counts.failures;
+
+  if (facts.decoded == nullptr) return;
+  const DecodedArgs& decoded = *facts.decoded;
+  if (decoded.path) AddPath(*decoded.path, facts);
+  if (decoded.path2) AddPath(*decoded.path2, facts);
+  if (decoded.addr && network_.size() < kMaxNetworkAttempts) {
+    network_.push_back({facts.pid, std::string(facts.name), *decoded.addr, facts.success});
+  }
+}
+
+void SummaryBuilder::AddPath(std::string_view path, const SyscallFacts& facts) {
+  if (files_.size() < kMaxFilesAccessed && !seen_files_.contains(path)) {
+    seen_files_.emplace(path);
+    files_.emplace_back(path);
+  }
+  const char* rule = SensitivePathRule(path);
+  if (rule == nullptr || suspicious_.size() >= kMaxSuspicious) return;
+  std::string key = std::to_string(facts.pid);
+  key.append(1, '\0').append(rule).append(1, '\0').append(facts.name);
+  key.append(1, '\0').append(path);
+  if (!seen_suspicious_.insert(std::move(key)).second) return;
+  suspicious_.push_back({facts.pid, rule, std::string(path), std::string(facts.name)});
+}
+
+uint64_t SummaryBuilder::unique_syscalls() const {
+  uint64_t unique = other_counts_.size();
+  for (const Counts& counts : table_counts_) unique += counts.calls > 0;
+  return unique;
+}
+
+std::vector<SyscallCount> SummaryBuilder::SyscallCounts() const {
+  std::vector<SyscallCount> out;
+  for (size_t nr = 0; nr < table_counts_.size(); ++nr) {
+    const Counts& c = table_counts_[nr];
+    if (c.calls > 0) out.push_back({std::string(kSyscallTable[nr].name), c.calls, c.failures});
+  }
+  for (const auto& [nr, c] : other_counts_) {
+    out.push_back({SyscallName(nr), c.calls, c.failures});
+  }
+  std::sort(out.begin(), out.end(), [](const SyscallCount& a, const SyscallCount& b) {
+    return a.calls != b.calls ? a.calls > b.calls : a.name < b.name;
+  });
+  return out;
+}
+
+}  // namespace sandtrace::analyzer
