@@ -1,0 +1,74 @@
+// Turns the messages a sink process receives into the event sequence a Sink sees, and keeps
+// the promise "every output ends with exactly one summary": losses reported by the receiver
+// become explicit `gap` events (stage "analyzer->sink"), malformed bodies are counted as lost
+// records, the analyser's summary is held back until the end of the stream (so nothing follows
+// it) and a second one is dropped. When the stream ends without a summary (the analyser died,
+// the sink was terminated) a fallback summary is built from the events seen, with outcome
+// "aborted", exit_code 1 and "incomplete": true.
+#pragma once
+
+#include <msgpack.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "common/wire/channel.h"
+#include "sinks/sink.h"
+
+namespace sandtrace::sinks {
+
+inline constexpr char kSinkStage[] = "analyzer->sink";
+
+class EventStream {
+ public:
+  using Warn = std::function<void(const std::string& message)>;
+
+  // `sink` must outlive the stream. `warn` reports recoverable problems (default: stderr).
+  explicit EventStream(Sink* sink, Warn warn = nullptr);
+
+  // Delivers one received message: for an event batch a `gap` event first when messages were
+  // lost before it, then its events in order, then Sink::Flush. A gap reported on the end
+  // message is delivered too; other message types are ignored. Returns the sink's error.
+  Status Deliver(const wire::Message& message);
+
+  // Writes the summary (the analyser's, with this stage's own losses added to its `gaps`, or
+  // the fallback one whose "reason" is `reason_if_incomplete`), then flushes and closes the
+  // sink. Later calls do nothing.
+  Status Finish(std::string_view reason_if_incomplete);
+
+  bool summary_seen() const { return summary_.has_value(); }
+  uint64_t syscall_events() const { return syscalls_; }
+
+ private:
+  struct NameCounts {
+    uint64_t calls = 0;
+    uint64_t errors = 0;
+  };
+
+  Status WriteGap(uint64_t lost_records, uint64_t lost_messages);
+  Status WriteEvent(const msgpack::object& event);
+  void Observe(const msgpack::object& event, std::string_view type);
+  msgpack::object_handle FallbackSummary(std::string_view reason) const;
+  msgpack::object_handle SummaryWithOwnGaps() const;
+
+  Sink* sink_;
+  Warn warn_;
+  bool finished_ = false;
+  std::optional<msgpack::object_handle> summary_;
+  std::string run_id_;
+  std::optional<uint64_t> start_ns_;
+  uint64_t syscalls_ = 0;
+  uint64_t denied_ = 0;
+  uint64_t processes_ = 1;  // the root process has no spawn event
+  uint64_t threads_ = 1;
+  uint64_t lost_records_seen_ = 0;  // from every gap event, the analyser's and ours
+  uint64_t lost_records_here_ = 0;  // from our own gap events only
+  std::map<std::string, NameCounts, std::less<>> per_syscall_;
+};
+
+}  // namespace sandtrace::sinks

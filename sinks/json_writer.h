@@ -1,0 +1,31 @@
+// MessagePack object -> JSON text, on the hot path of the JSONL sink (one call per event).
+// Integers stay exact (int64 and uint64, raw syscall arguments can be >= 2^63), map keys keep
+// their order, strings are escaped per RFC 8259 and always come out as valid UTF-8: a byte
+// that is not part of a valid UTF-8 sequence is written as the text \xNN (see text_escape.h).
+// BIN and EXT values are written as strings in the same way. NaN and infinities, which JSON
+// cannot express, become null; so does anything nested deeper than kMaxJsonDepth.
+#pragma once
+
+#include <msgpack.hpp>
+
+#include <string>
+#include <string_view>
+
+#include "sinks/text_buffer.h"
+
+namespace sandtrace::sinks {
+
+inline constexpr int kMaxJsonDepth = 64;
+
+// Appends the JSON text of `object` (no trailing newline) to `out`. The TextBuffer overload
+// is the fast one (no zero-filling of the reserved room).
+void AppendJson(const msgpack::object& object, TextBuffer* out);
+void AppendJson(const msgpack::object& object, std::string* out);
+
+// Appends `bytes` as a quoted, escaped JSON string to `out`.
+void AppendJsonString(std::string_view bytes, std::string* out);
+
+// The JSON text of `object` as a new string.
+std::string ToJson(const msgpack::object& object);
+
+}  // namespace sandtrace::sinks

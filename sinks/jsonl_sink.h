@@ -1,0 +1,40 @@
+// The JSONL output (SPEC section 3): each event map becomes one JSON object on its own line,
+// written through a buffer that goes out at the end of every received batch (and whenever it
+// grows past kJsonlBufferLimit), never per line. The EventStream in front of it guarantees
+// that the summary is the last line, exactly once. No fsync: a trace is not a database.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "sinks/sink.h"
+#include "sinks/text_buffer.h"
+
+namespace sandtrace::sinks {
+
+inline constexpr size_t kJsonlBufferLimit = 1 << 20;
+
+class JsonlSink : public Sink {
+ public:
+  // Creates or truncates `path` (mode 0644). The error names the file.
+  static Result<std::unique_ptr<JsonlSink>> OpenPath(const std::string& path);
+  // Takes ownership of the open, writable descriptor `fd` (1 for `-o -`); it is closed at the
+  // end. Fails when fd is not open for writing.
+  static Result<std::unique_ptr<JsonlSink>> AdoptFd(int fd);
+  ~JsonlSink() override;
+
+  Status Write(const msgpack::object& event) override;
+  Status Flush() override;
+  Status Close() override;
+
+ private:
+  JsonlSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+
+  int fd_;
+  std::string name_;  // for error messages: the path, or "fd N"
+  TextBuffer buffer_;
+};
+
+}  // namespace sandtrace::sinks

@@ -1,0 +1,25 @@
+// The interface of an output: the JSONL file, the SQLite database, the terminal view. A sink
+// sees the events of one run in stream order (docs/events.md): `sandbox` first, `summary` last
+// and exactly once (the EventStream guarantees both, synthesising a summary if the analyser's
+// never came). Sinks never throw; an Error ends their output but not the pipeline.
+#pragma once
+
+#include <msgpack.hpp>
+
+#include "common/result.h"
+
+namespace sandtrace::sinks {
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+
+  // Takes one event map. `event` is valid only during the call.
+  virtual Status Write(const msgpack::object& event) = 0;
+  // End of a received batch: make what was written so far visible (write out, commit).
+  virtual Status Flush() = 0;
+  // End of the stream, after the summary: finish the output and release it.
+  virtual Status Close() = 0;
+};
+
+}  // namespace sandtrace::sinks

@@ -1,0 +1,145 @@
+#include "sinks/sqlite_schema.h"
+
+#include <string>
+
+namespace sandtrace::sinks {
+namespace {
+
+constexpr char kTables[] = R"sql(
+CREATE TABLE IF NOT EXISTS runs (
+  run_id TEXT PRIMARY KEY,
+  host TEXT,
+  command TEXT,
+  executable TEXT,
+  policy TEXT,
+  start TEXT,
+  end TEXT,
+  duration_ms INTEGER,
+  exit_code INTEGER,
+  outcome TEXT,
+  timed_out INTEGER,
+  interrupted INTEGER,
+  trace_only INTEGER,
+  follow_forks INTEGER,
+  total_syscalls INTEGER,
+  unique_syscalls INTEGER,
+  denied_count INTEGER,
+  process_count INTEGER,
+  thread_count INTEGER,
+  gaps INTEGER,
+  incomplete INTEGER NOT NULL DEFAULT 0,
+  layers TEXT,
+  summary TEXT
+);
+CREATE TABLE IF NOT EXISTS processes (
+  run_id TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  tgid INTEGER,
+  ppid INTEGER,
+  thread INTEGER,
+  comm TEXT,
+  path TEXT,
+  argv TEXT,
+  spawn_time TEXT,
+  exec_time TEXT,
+  end_time TEXT,
+  exit_code INTEGER,
+  signal TEXT,
+  core_dumped INTEGER
+);
+CREATE TABLE IF NOT EXISTS syscalls (
+  run_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  timestamp TEXT,
+  pid INTEGER,
+  tgid INTEGER,
+  syscall TEXT,
+  syscall_nr INTEGER,
+  category TEXT,
+  action TEXT,
+  return_value INTEGER,
+  success INTEGER,
+  error TEXT,
+  duration_us INTEGER,
+  returned INTEGER,
+  arg0 INTEGER, arg1 INTEGER, arg2 INTEGER, arg3 INTEGER, arg4 INTEGER, arg5 INTEGER,
+  path TEXT,
+  decoded TEXT
+);
+CREATE TABLE IF NOT EXISTS alerts (
+  run_id TEXT NOT NULL,
+  timestamp TEXT,
+  rule TEXT,
+  severity TEXT,
+  message TEXT,
+  pid INTEGER,
+  event TEXT
+);
+CREATE TABLE IF NOT EXISTS gaps (
+  run_id TEXT NOT NULL,
+  timestamp TEXT,
+  stage TEXT,
+  lost_records INTEGER,
+  lost_messages INTEGER
+);
+CREATE INDEX IF NOT EXISTS syscalls_run_syscall ON syscalls(run_id, syscall);
+CREATE INDEX IF NOT EXISTS syscalls_run_pid ON syscalls(run_id, pid);
+CREATE INDEX IF NOT EXISTS syscalls_path ON syscalls(path);
+CREATE INDEX IF NOT EXISTS processes_run_pid ON processes(run_id, pid);
+CREATE INDEX IF NOT EXISTS alerts_run ON alerts(run_id);
+CREATE INDEX IF NOT EXISTS gaps_run ON gaps(run_id);
+)sql";
+
+constexpr char kViews[] = R"sql(
+CREATE VIEW IF NOT EXISTS files_written AS
+  SELECT run_id, path, pid, syscall, success, timestamp FROM syscalls
+  WHERE category = 'file_write' AND path IS NOT NULL;
+CREATE VIEW IF NOT EXISTS files_read AS
+  SELECT run_id, path, pid, syscall, success, timestamp FROM syscalls
+  WHERE category = 'file_read' AND path IS NOT NULL;
+CREATE VIEW IF NOT EXISTS network_connections AS
+  SELECT s.run_id, s.pid,
+    (SELECT p.comm FROM processes p WHERE p.run_id = s.run_id AND p.pid = s.tgid
+       AND p.comm IS NOT NULL ORDER BY p.rowid DESC LIMIT 1) AS comm,
+    s.syscall,
+    json_extract(s.decoded, '$.addr.family') AS family,
+    json_extract(s.decoded, '$.addr.address') AS address,
+    json_extract(s.decoded, '$.addr.port') AS port,
+    s.success, s.error, s.timestamp
+  FROM syscalls s
+  WHERE s.category = 'network' AND json_type(s.decoded, '$.addr') = 'object';
+CREATE VIEW IF NOT EXISTS process_tree AS
+  SELECT run_id, pid, ppid, comm, path, exit_code, signal, spawn_time, end_time
+  FROM processes WHERE thread IS NOT 1;
+CREATE VIEW IF NOT EXISTS syscall_counts AS
+  SELECT run_id, syscall, COUNT(*) AS count, SUM(success = 0) AS errors,
+    SUM(action <> 'allow') AS not_allowed
+  FROM syscalls GROUP BY run_id, syscall;
+CREATE VIEW IF NOT EXISTS denied_syscalls AS
+  SELECT run_id, seq, timestamp, pid, syscall, action, path, decoded FROM syscalls
+  WHERE action <> 'allow';
+)sql";
+
+}  // namespace
+
+Status EnsureSchema(Database* db) {
+  if (Status s = db->Exec("BEGIN IMMEDIATE", "locking the database"); !s) return s;
+  auto fail = [db](Error error) -> Status {
+    (void)db->Exec("ROLLBACK", "rollback");  // the error being returned says what went wrong
+    return error;
+  };
+  Result<int64_t> version = db->QueryInt("PRAGMA user_version");
+  if (!version) return fail(version.error());
+  if (*version > kSchemaVersion) {
+    return fail(PlainError("sqlite " + db->path() + ": schema version " +
+                           std::to_string(*version) + " is newer than this sandtrace's (" +
+                           std::to_string(kSchemaVersion) + ")"));
+  }
+  if (Status s = db->Exec(kTables, "creating the tables"); !s) return fail(s.error());
+  if (Status s = db->Exec(kViews, "creating the views"); !s) return fail(s.error());
+  const std::string stamp = "PRAGMA user_version = " + std::to_string(kSchemaVersion);
+  if (Status s = db->Exec(stamp, "stamping the schema version"); !s) return fail(s.error());
+  return db->Exec("COMMIT", "committing the schema");
+}
+
+}  // namespace sandtrace::sinks

@@ -1,0 +1,33 @@
+// The SQLite schema of sandtrace (SPEC section 4). One database file holds many runs; every
+// table carries run_id. PRAGMA user_version holds kSchemaVersion; a database stamped with a
+// newer version is refused rather than written in a format this build does not know.
+//
+// Tables
+//   runs       one row per run: inserted at the `sandbox` event (outcome "running"),
+//              completed at the `summary` event. command and layers are JSON text, summary is
+//              the whole summary event as JSON, incomplete = 1 for a fallback summary.
+//   processes  one row per traced thread/process (pid = thread id): spawn, exec, exit.
+//   syscalls   one row per syscall event, seq = 1, 2, ... in stream order within the run.
+//              arg0..arg5 are INTEGER: raw values >= 2^63 are stored as their two's-complement
+//              int64 (e.g. 0xffffffffffffffff reads back as -1; `arg0 & 0xffffffff` works).
+//              path is args.decoded.path, decoded the JSON text of args.decoded (or NULL).
+//   alerts     reporting rules that fired; event is the triggering event as JSON.
+//   gaps       records lost between two pipeline stages (empty in a healthy run).
+// Indexes: syscalls(run_id, syscall) (also serves run_id alone), syscalls(run_id, pid),
+//   syscalls(path), processes(run_id, pid), alerts(run_id), gaps(run_id).
+// Views: files_written, files_read, network_connections, process_tree, syscall_counts,
+//   denied_syscalls.
+#pragma once
+
+#include "common/result.h"
+#include "sinks/sqlite_db.h"
+
+namespace sandtrace::sinks {
+
+inline constexpr int kSchemaVersion = 1;
+
+// Creates what is missing of the schema in one write transaction and stamps user_version.
+// Fails on a newer schema version or when the database cannot be written.
+Status EnsureSchema(Database* db);
+
+}  // namespace sandtrace::sinks

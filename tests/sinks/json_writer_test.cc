@@ -1,0 +1,154 @@
+#include "sinks/json_writer.h"
+
+#include <gtest/gtest.h>
+#include <stdio.h>
+
+#include <cstdint>
+#include <limits>
+
+#include "sinks/text_escape.h"
+#include "tests/sinks/test_events.h"
+
+namespace sandtrace::sinks {
+namespace {
+
+using testing::Array;
+using testing::Bin;
+using testing::IsValidJson;
+using testing::Map;
+using testing::ToObject;
+using testing::Value;
+
+std::string Json(const Value& value) { return ToJson(ToObject(value).get()); }
+
+TEST(JsonWriterTest, ScalarsAndExactIntegers) {
+  EXPECT_EQ(Json(nullptr), "null");
+  EXPECT_EQ(Json(true), "true");
+  EXPECT_EQ(Json(false), "false");
+  EXPECT_EQ(Json(0), "0");
+  EXPECT_EQ(Json(-1), "-1");
+  EXPECT_EQ(Json(std::numeric_limits<int64_t>::min()), "-9223372036854775808");
+  EXPECT_EQ(Json(std::numeric_limits<uint64_t>::max()), "18446744073709551615");
+  EXPECT_EQ(Json(9223372036854775808ULL), "9223372036854775808");
+}
+
+TEST(JsonWriterTest, FloatsStayFloatsAndNonFiniteBecomesNull) {
+  EXPECT_EQ(Json(1.5), "1.5");
+  // msgpack-c packs integral doubles as integers, so build the float64 2.0 by hand.
+  const char float64_two[] = {'\xcb', '\x40', 0, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(ToJson(msgpack::unpack(float64_two, sizeof float64_two).get()), "2.0");
+  EXPECT_EQ(Json(std::numeric_limits<double>::infinity()), "null");
+  EXPECT_EQ(Json(std::numeric_limits<double>::quiet_NaN()), "null");
+  EXPECT_TRUE(IsValidJson(Json(1e300)));
+  EXPECT_TRUE(IsValidJson(Json(-4.5e-300)));
+}
+
+TEST(JsonWriterTest, EscapesQuotesBackslashesAndControlCharacters) {
+  EXPECT_EQ(Json("a\"b\\c"), R"("a\"b\\c")");
+  EXPECT_EQ(Json("line\nnext\ttab\rcr"), R"("line\nnext\ttab\rcr")");
+  EXPECT_EQ(Json(std::string("\x01\x1b[31m\x7f", 7)), "\"\\u0001\\u001b[31m\x7f\"");
+  EXPECT_EQ(Json(std::string("nul\0byte", 8)), R"("nul\u0000byte")");
+  EXPECT_EQ(Json("/"), R"("/")");
+}
+
+TEST(JsonWriterTest, ValidUtf8PassesThrough) {
+  const std::string text = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80";
+  EXPECT_EQ(Json(text), "\"" + text + "\"");
+}
+
+TEST(JsonWriterTest, InvalidBytesBecomeEscapedHexText) {
+  EXPECT_EQ(Json(std::string("/tmp/\xff\xfe", 7)), R"("/tmp/\\xff\\xfe")");
+  // Truncated sequence, overlong encoding, UTF-16 surrogate, beyond U+10FFFF, lone continuation.
+  EXPECT_EQ(Json("\xc3"), R"("\\xc3")");
+  EXPECT_EQ(Json("\xc0\xaf"), R"("\\xc0\\xaf")");
+  EXPECT_EQ(Json("\xed\xa0\x80"), R"("\\xed\\xa0\\x80")");
+  EXPECT_EQ(Json("\xf4\x90\x80\x80"), R"("\\xf4\\x90\\x80\\x80")");
+  EXPECT_EQ(Json("a\x80z"), R"("a\\x80z")");
+  EXPECT_EQ(Json("\xe2\x82"), R"("\\xe2\\x82")");
+}
+
+TEST(JsonWriterTest, BinValuesAreStringsWithTheSameRules) {
+  EXPECT_EQ(Json(Bin{std::string("ok\xff\n", 4)}), R"("ok\\xff\n")");
+}
+
+TEST(JsonWriterTest, NestingKeepsKeyOrder) {
+  const Value event = Map{{"z", 1},
+                          {"a", Map{{"raw", Array{1, 2, 18446744073709551615ULL}},
+                                    {"decoded", Map{{"path", "/x"}, {"argv", Array{}}}}}},
+                          {"m", Map{}}};
+  EXPECT_EQ(Json(event),
+            R"({"z":1,"a":{"raw":[1,2,18446744073709551615],)"
+            R"("decoded":{"path":"/x","argv":[]}},"m":{}})");
+}
+
+TEST(JsonWriterTest, NonStringKeysBecomeStrings) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> p(buffer);
+  p.pack_map(2);
+  p.pack_int(7);
+  p.pack_true();
+  p.pack_nil();
+  p.pack_int(-1);
+  const msgpack::object_handle h = msgpack::unpack(buffer.data(), buffer.size());
+  EXPECT_EQ(ToJson(h.get()), R"({"7":true,"null":-1})");
+}
+
+TEST(JsonWriterTest, DeepNestingIsCutOffWithNull) {
+  Value v = 1;
+  for (int i = 0; i < kMaxJsonDepth + 10; ++i) v = Array{v};
+  const std::string json = Json(v);
+  EXPECT_TRUE(IsValidJson(json));
+  EXPECT_NE(json.find("null"), std::string::npos);
+}
+
+TEST(JsonWriterTest, EverySyntheticEventIsValidJson) {
+  const std::vector<Value> events = {
+      testing::SandboxEvent("0123456789abcdef0123456789abcdef"),
+      testing::OpenatEvent(7, std::string("/tmp/\x80\xff\x01\"x\\", 11), "O_RDONLY", -2,
+                           "file_read"),
+      testing::ConnectEvent(7, "::1", 8080, -111),
+      testing::ExecEvent(7, "/bin/\xc3\xa9", Array{"a\tb", Bin{"\xfe"}}),
+      testing::AlertEvent(7, "ssh_keys", "high"),
+      testing::SummaryEvent("0123456789abcdef0123456789abcdef", 3),
+  };
+  for (const Value& event : events) {
+    const std::string json = Json(event);
+    EXPECT_TRUE(IsValidJson(json)) << json;
+  }
+}
+
+// An independent reader: Python's json module must read back the exact values.
+TEST(JsonWriterTest, PythonReadsBackExactValues) {
+  if (system("python3 -c '' 2>/dev/null") != 0) GTEST_SKIP() << "python3 not installed";
+  const Value event = Map{{"big", 18446744073709551615ULL},
+                          {"neg", std::numeric_limits<int64_t>::min()},
+                          {"path", std::string("/a\xff\x01", 4)}};
+  const std::string json = Json(event);
+  const std::string script =
+      "import json,sys; d=json.loads(sys.stdin.buffer.read().decode('utf-8', 'strict')); "
+      "assert d['big']==2**64-1, d; assert d['neg']==-2**63, d; "
+      "assert d['path']=='/a'+chr(92)+'xff'+chr(1), repr(d['path'])";
+  FILE* pipe = popen(("python3 -c \"" + script + "\"").c_str(), "w");
+  ASSERT_NE(pipe, nullptr);
+  fwrite(json.data(), 1, json.size(), pipe);
+  EXPECT_EQ(pclose(pipe), 0) << json;
+}
+
+TEST(TextEscapeTest, TerminalModeEscapesControlsAndC1) {
+  std::string out;
+  AppendEscaped("a\x1b[2J\xc2\x9b\x7f\xc3\xa9", EscapeMode::kTerminal, &out);
+  EXPECT_EQ(out, "a\\x1b[2J\\xc2\\x9b\\x7f\xc3\xa9");
+}
+
+TEST(TextEscapeTest, Utf8SequenceLength) {
+  EXPECT_EQ(Utf8SequenceLength("a"), 1u);
+  EXPECT_EQ(Utf8SequenceLength("\xc3\xa9"), 2u);
+  EXPECT_EQ(Utf8SequenceLength("\xe2\x82\xac"), 3u);
+  EXPECT_EQ(Utf8SequenceLength("\xf0\x9f\x98\x80"), 4u);
+  EXPECT_EQ(Utf8SequenceLength("\xc1\xbf"), 0u);
+  EXPECT_EQ(Utf8SequenceLength("\xf5\x80\x80\x80"), 0u);
+  EXPECT_EQ(Utf8SequenceLength(""), 0u);
+}
+
+}  // namespace
+}  // namespace sandtrace::sinks
