@@ -174,7 +174,7 @@ bool OpenFlagsCreate(uint64_t flags) { return (flags & (kCreate | kTmpFileOnly))
 
 std::string ModeName(uint64_t mode) {
   char text[32];
-  std::snprintf(text, sizeof(text), "%04llo", static_cast<unsigned long long>(mode));
+  std::snprintf(text, sizeof(text), "0%03llo", static_cast<unsigned long long>(mode));
   return text;
 }
 
