@@ -13,8 +13,10 @@ namespace sandtrace::analyzer {
 namespace {
 
 constexpr size_t kInitialBufferSize = 64 * 1024;
-constexpr size_t kSecondLength = 19;  // "YYYY-MM-DDTHH:MM:SS"
+constexpr size_t kSecondLength = 19;     // "YYYY-MM-DDTHH:MM:SS"
+constexpr size_t kTimestampLength = 27;  // "YYYY-MM-DDTHH:MM:SS.uuuuuuZ"
 constexpr uint64_t kNanosPerSecond = 1000000000;
+constexpr unsigned kFixStrTag = 0xa0;  // MessagePack fixstr header: 0xa0 | length (< 32)
 
 // The last `width` decimal digits of `value`, zero-padded.
 void WriteDigits(char* out, int width, uint32_t value) {
@@ -30,31 +32,33 @@ bool HasPort(const SocketAddress& addr) {
 
 }  // namespace
 
-std::string_view TimestampFormatter::Format(uint64_t ns) {
+std::string_view TimestampFormatter::Packed(uint64_t ns) {
   const int64_t second = static_cast<int64_t>(ns / kNanosPerSecond);
   if (second != cached_second_) {
-    const time_t t = static_cast<time_t>(second);
+    const time_t seconds = static_cast<time_t>(second);
     tm parts{};
-    gmtime_r(&t, &parts);
-    WriteDigits(text_, 4, parts.tm_year + 1900);
-    text_[4] = '-';
-    WriteDigits(text_ + 5, 2, parts.tm_mon + 1);
-    text_[7] = '-';
-    WriteDigits(text_ + 8, 2, parts.tm_mday);
-    text_[10] = 'T';
-    WriteDigits(text_ + 11, 2, parts.tm_hour);
-    text_[13] = ':';
-    WriteDigits(text_ + 14, 2, parts.tm_min);
-    text_[16] = ':';
-    WriteDigits(text_ + 17, 2, parts.tm_sec);
+    gmtime_r(&seconds, &parts);
+    char* t = text_ + 1;
+    text_[0] = static_cast<char>(kFixStrTag | kTimestampLength);
+    WriteDigits(t, 4, parts.tm_year + 1900);
+    t[4] = '-';
+    WriteDigits(t + 5, 2, parts.tm_mon + 1);
+    t[7] = '-';
+    WriteDigits(t + 8, 2, parts.tm_mday);
+    t[10] = 'T';
+    WriteDigits(t + 11, 2, parts.tm_hour);
+    t[13] = ':';
+    WriteDigits(t + 14, 2, parts.tm_min);
+    t[16] = ':';
+    WriteDigits(t + 17, 2, parts.tm_sec);
     cached_second_ = second;
   }
   uint32_t micros = static_cast<uint32_t>((ns % kNanosPerSecond) / 1000);
-  char* p = text_ + kSecondLength;
+  char* p = text_ + 1 + kSecondLength;
   p[0] = '.';
   WriteDigits(p + 1, 6, micros);
   p[7] = 'Z';
-  return std::string_view(text_, kSecondLength + 8);
+  return std::string_view(text_, 1 + kTimestampLength);
 }
 
 EventWriter::EventWriter() : buffer_(kInitialBufferSize), packer_(buffer_) {}
@@ -87,48 +91,48 @@ void EventWriter::StringList(std::string_view joined) {
 
 void EventWriter::Address(const SocketAddress& addr) {
   packer_.pack_map(1 + addr.has_address + HasPort(addr));
-  Key("family");
+  Fixed<"family">();
   Str(FamilyName(addr.family));
   if (addr.has_address) {
-    Key("address");
+    Fixed<"address">();
     Str(addr.address);
   }
   if (HasPort(addr)) {
-    Key("port");
+    Fixed<"port">();
     packer_.pack_int(addr.port);
   }
 }
 
 void EventWriter::WriteSandbox(const wire::Hello& hello) {
   packer_.pack_map(9);
-  Key("event_type");
-  Str("sandbox");
-  Key("timestamp");
+  Fixed<"event_type">();
+  Fixed<"sandbox">();
+  Fixed<"timestamp">();
   Timestamp(hello.start_ns);
-  Key("run_id");
+  Fixed<"run_id">();
   Str(hello.run_id);
-  Key("host");
+  Fixed<"host">();
   Str(hello.host);
-  Key("command");
+  Fixed<"command">();
   packer_.pack_array(static_cast<uint32_t>(hello.argv.size()));
   for (const std::string& arg : hello.argv) Str(arg);
-  Key("executable");
+  Fixed<"executable">();
   Str(hello.executable);
-  Key("trace_only");
+  Fixed<"trace_only">();
   packer_.pack(hello.trace_only);
-  Key("follow_forks");
+  Fixed<"follow_forks">();
   packer_.pack(hello.follow_forks);
-  Key("layers");
+  Fixed<"layers">();
   packer_.pack_array(static_cast<uint32_t>(hello.layers.size()));
   for (const wire::LayerState& layer : hello.layers) {
     packer_.pack_map(4);
-    Key("layer");
+    Fixed<"layer">();
     packer_.pack_uint8(layer.layer);
-    Key("name");
+    Fixed<"name">();
     Str(layer.name);
-    Key("state");
+    Fixed<"state">();
     Str(layer.applied ? "applied" : "skipped");
-    Key("detail");
+    Fixed<"detail">();
     Str(layer.detail);
   }
   ++count_;
@@ -137,55 +141,55 @@ void EventWriter::WriteSandbox(const wire::Hello& hello) {
 void EventWriter::Decoded(const DecodedArgs& d) {
   packer_.pack_map(static_cast<uint32_t>(d.size()));
   if (d.fd) {
-    Key("fd");
+    Fixed<"fd">();
     packer_.pack_int32(*d.fd);
   }
   if (d.dirfd) {
-    Key("dirfd");
+    Fixed<"dirfd">();
     if (*d.dirfd == kAtFdCwd) {
-      Str("AT_FDCWD");
+      Fixed<"AT_FDCWD">();
     } else {
       packer_.pack_int32(*d.dirfd);
     }
   }
   if (d.path) {
-    Key("path");
+    Fixed<"path">();
     Str(*d.path);
   }
   if (d.path2) {
-    Key("path2");
+    Fixed<"path2">();
     Str(*d.path2);
   }
   if (d.open_flags) {
-    Key("flags");
+    Fixed<"flags">();
     Str(OpenFlagsName(*d.open_flags));
   }
   if (d.mode) {
-    Key("mode");
+    Fixed<"mode">();
     Str(ModeName(*d.mode));
   }
   if (d.addr) {
-    Key("addr");
+    Fixed<"addr">();
     Address(*d.addr);
   }
   if (d.argv) {
-    Key("argv");
+    Fixed<"argv">();
     StringList(*d.argv);
   }
   if (d.signal) {
-    Key("signal");
+    Fixed<"signal">();
     Str(SignalName(*d.signal));
   }
   if (d.target_pid) {
-    Key("target_pid");
+    Fixed<"target_pid">();
     packer_.pack_int32(*d.target_pid);
   }
   if (d.count) {
-    Key("count");
+    Fixed<"count">();
     packer_.pack_uint64(*d.count);
   }
   if (d.truncated) {
-    Key("truncated");
+    Fixed<"truncated">();
     packer_.pack_true();
   }
 }
@@ -195,62 +199,62 @@ void EventWriter::WriteSyscall(const wire::SyscallRecord& r, std::string_view na
   const int64_t ret = r.returned ? r.ret : 0;
   const bool success = !(ret >= -4095 && ret <= -1);
   packer_.pack_map(13 + !success);
-  Key("event_type");
-  Str("syscall");
-  Key("timestamp");
+  Fixed<"event_type">();
+  Fixed<"syscall">();
+  Fixed<"timestamp">();
   Timestamp(r.entry_ns);
-  Key("pid");
+  Fixed<"pid">();
   packer_.pack_int32(r.tid);
-  Key("tgid");
+  Fixed<"tgid">();
   packer_.pack_int32(r.tgid);
-  Key("syscall");
+  Fixed<"syscall">();
   Str(name);
-  Key("syscall_nr");
+  Fixed<"syscall_nr">();
   packer_.pack_int32(r.nr);
-  Key("args");
+  Fixed<"args">();
   const int decoded_keys = decoded.size();
   packer_.pack_map(decoded_keys > 0 ? 2 : 1);
-  Key("raw");
+  Fixed<"raw">();
   packer_.pack_array(6);
   for (uint64_t arg : r.args) packer_.pack_uint64(arg);
   if (decoded_keys > 0) {
-    Key("decoded");
+    Fixed<"decoded">();
     Decoded(decoded);
   }
-  Key("return_value");
+  Fixed<"return_value">();
   packer_.pack_int64(ret);
-  Key("success");
+  Fixed<"success">();
   packer_.pack(success);
   if (!success) {
-    Key("error");
+    Fixed<"error">();
     Str(ErrnoName(-ret));
   }
-  Key("duration_us");
+  Fixed<"duration_us">();
   packer_.pack_uint64(r.duration_ns / 1000);
-  Key("returned");
+  Fixed<"returned">();
   packer_.pack(r.returned);
-  Key("action");
+  Fixed<"action">();
   Str(wire::ActionName(r.action));
-  Key("category");
+  Fixed<"category">();
   Str(CategoryName(category));
   ++count_;
 }
 
 void EventWriter::WriteSpawn(const wire::SpawnRecord& r) {
   packer_.pack_map(7);
-  Key("event_type");
-  Str("process");
-  Key("action");
-  Str("spawn");
-  Key("timestamp");
+  Fixed<"event_type">();
+  Fixed<"process">();
+  Fixed<"action">();
+  Fixed<"spawn">();
+  Fixed<"timestamp">();
   Timestamp(r.ts_ns);
-  Key("pid");
+  Fixed<"pid">();
   packer_.pack_int32(r.tid);
-  Key("tgid");
+  Fixed<"tgid">();
   packer_.pack_int32(r.tgid);
-  Key("ppid");
+  Fixed<"ppid">();
   packer_.pack_int32(r.parent_tid);
-  Key("thread");
+  Fixed<"thread">();
   packer_.pack(r.thread);
   ++count_;
 }
@@ -258,22 +262,22 @@ void EventWriter::WriteSpawn(const wire::SpawnRecord& r) {
 void EventWriter::WriteExec(const wire::ExecRecord& r, std::string_view argv) {
   const bool moved = r.former_tid != r.tid;
   packer_.pack_map(7 + moved);
-  Key("event_type");
-  Str("process");
-  Key("action");
-  Str("exec");
-  Key("timestamp");
+  Fixed<"event_type">();
+  Fixed<"process">();
+  Fixed<"action">();
+  Fixed<"exec">();
+  Fixed<"timestamp">();
   Timestamp(r.ts_ns);
-  Key("pid");
+  Fixed<"pid">();
   packer_.pack_int32(r.tid);
-  Key("comm");
+  Fixed<"comm">();
   Str(r.comm);
-  Key("path");
+  Fixed<"path">();
   Str(r.path);
-  Key("argv");
+  Fixed<"argv">();
   StringList(argv);
   if (moved) {
-    Key("former_pid");
+    Fixed<"former_pid">();
     packer_.pack_int32(r.former_tid);
   }
   ++count_;
@@ -281,26 +285,26 @@ void EventWriter::WriteExec(const wire::ExecRecord& r, std::string_view argv) {
 
 void EventWriter::WriteExit(const wire::ExitRecord& r) {
   packer_.pack_map(r.signaled ? 8 : 7);
-  Key("event_type");
-  Str("process");
-  Key("action");
+  Fixed<"event_type">();
+  Fixed<"process">();
+  Fixed<"action">();
   Str(r.signaled ? "signaled" : "exited");
-  Key("timestamp");
+  Fixed<"timestamp">();
   Timestamp(r.ts_ns);
-  Key("pid");
+  Fixed<"pid">();
   packer_.pack_int32(r.tid);
-  Key("tgid");
+  Fixed<"tgid">();
   packer_.pack_int32(r.tgid);
   if (r.signaled) {
-    Key("signal");
+    Fixed<"signal">();
     Str(SignalName(r.status));
-    Key("core_dumped");
+    Fixed<"core_dumped">();
     packer_.pack(r.core_dumped);
   } else {
-    Key("exit_code");
+    Fixed<"exit_code">();
     packer_.pack_int32(r.status);
   }
-  Key("thread");
+  Fixed<"thread">();
   packer_.pack(r.tid != r.tgid);
   ++count_;
 }
@@ -308,15 +312,15 @@ void EventWriter::WriteExit(const wire::ExitRecord& r) {
 void EventWriter::WriteGap(uint64_t ts_ns, std::string_view stage, uint64_t lost_records,
                            uint64_t lost_messages) {
   packer_.pack_map(5);
-  Key("event_type");
-  Str("gap");
-  Key("timestamp");
+  Fixed<"event_type">();
+  Fixed<"gap">();
+  Fixed<"timestamp">();
   Timestamp(ts_ns);
-  Key("stage");
+  Fixed<"stage">();
   Str(stage);
-  Key("lost_records");
+  Fixed<"lost_records">();
   packer_.pack_uint64(lost_records);
-  Key("lost_messages");
+  Fixed<"lost_messages">();
   packer_.pack_uint64(lost_messages);
   ++count_;
 }
@@ -325,71 +329,71 @@ void EventWriter::WriteSummary(const SummaryBuilder& summary, const SummaryConte
                                const wire::End& end) {
   const uint64_t duration_ns = end.end_ns > context.start_ns ? end.end_ns - context.start_ns : 0;
   packer_.pack_map(19);
-  Key("event_type");
-  Str("summary");
-  Key("timestamp");
+  Fixed<"event_type">();
+  Fixed<"summary">();
+  Fixed<"timestamp">();
   Timestamp(end.end_ns);
-  Key("run_id");
+  Fixed<"run_id">();
   Str(context.run_id);
-  Key("total_syscalls");
+  Fixed<"total_syscalls">();
   packer_.pack_uint64(summary.total_syscalls());
-  Key("unique_syscalls");
+  Fixed<"unique_syscalls">();
   packer_.pack_uint64(summary.unique_syscalls());
-  Key("duration_ms");
+  Fixed<"duration_ms">();
   packer_.pack_uint64(duration_ns / 1000000);
-  Key("exit_code");
+  Fixed<"exit_code">();
   packer_.pack_int32(end.exit_code);
-  Key("outcome");
+  Fixed<"outcome">();
   Str(wire::OutcomeName(end.outcome));
-  Key("denied_count");
+  Fixed<"denied_count">();
   packer_.pack_uint64(summary.denied_count());
-  Key("process_count");
+  Fixed<"process_count">();
   packer_.pack_uint64(summary.process_count());
-  Key("thread_count");
+  Fixed<"thread_count">();
   packer_.pack_uint64(summary.thread_count());
-  Key("timed_out");
+  Fixed<"timed_out">();
   packer_.pack(end.outcome == wire::Outcome::kTimedOut);
-  Key("interrupted");
+  Fixed<"interrupted">();
   packer_.pack(end.outcome == wire::Outcome::kInterrupted);
 
-  Key("files_accessed");
+  Fixed<"files_accessed">();
   packer_.pack_array(static_cast<uint32_t>(summary.files_accessed().size()));
   for (const std::string& path : summary.files_accessed()) Str(path);
 
-  Key("network_attempts");
+  Fixed<"network_attempts">();
   packer_.pack_array(static_cast<uint32_t>(summary.network_attempts().size()));
   for (const NetworkAttempt& attempt : summary.network_attempts()) {
     packer_.pack_map(6);
-    Key("pid");
+    Fixed<"pid">();
     packer_.pack_int32(attempt.pid);
-    Key("syscall");
+    Fixed<"syscall">();
     Str(attempt.syscall);
-    Key("family");
+    Fixed<"family">();
     Str(FamilyName(attempt.addr.family));
-    Key("address");
+    Fixed<"address">();
     Str(attempt.addr.address);
-    Key("port");
+    Fixed<"port">();
     packer_.pack_int(attempt.addr.port);
-    Key("success");
+    Fixed<"success">();
     packer_.pack(attempt.success);
   }
 
-  Key("suspicious_activity");
+  Fixed<"suspicious_activity">();
   packer_.pack_array(static_cast<uint32_t>(summary.suspicious_activity().size()));
   for (const SuspiciousAccess& access : summary.suspicious_activity()) {
     packer_.pack_map(4);
-    Key("pid");
+    Fixed<"pid">();
     packer_.pack_int32(access.pid);
-    Key("rule");
+    Fixed<"rule">();
     Str(access.rule);
-    Key("path");
+    Fixed<"path">();
     Str(access.path);
-    Key("syscall");
+    Fixed<"syscall">();
     Str(access.syscall);
   }
 
   std::vector<SyscallCount> counts = summary.SyscallCounts();
-  Key("syscall_counts");
+  Fixed<"syscall_counts">();
   packer_.pack_map(static_cast<uint32_t>(counts.size()));
   for (const SyscallCount& count : counts) {
     Str(count.name);
@@ -399,13 +403,13 @@ void EventWriter::WriteSummary(const SummaryBuilder& summary, const SummaryConte
   std::stable_sort(counts.begin(), counts.end(), [](const SyscallCount& a, const SyscallCount& b) {
     return a.failures > b.failures;
   });
-  Key("error_counts");
+  Fixed<"error_counts">();
   packer_.pack_map(static_cast<uint32_t>(counts.size()));
   for (const SyscallCount& count : counts) {
     Str(count.name);
     packer_.pack_uint64(count.failures);
   }
-  Key("gaps");
+  Fixed<"gaps">();
   packer_.pack_uint64(summary.gaps());
   ++count_;
 }

@@ -21,12 +21,27 @@ namespace sandtrace::analyzer {
 // "2026-11-28T22:40:39.123456Z" from nanoseconds since the epoch.
 class TimestampFormatter {
  public:
-  // The returned view stays valid until the next call.
-  std::string_view Format(uint64_t ns);
+  // The text, preceded by its one-byte MessagePack fixstr header (so Packed(ns).substr(1) is
+  // the text). The returned view stays valid until the next call.
+  std::string_view Packed(uint64_t ns);
+  std::string_view Format(uint64_t ns) { return Packed(ns).substr(1); }
 
  private:
   int64_t cached_second_ = -1;
-  char text_[32] = {};  // "YYYY-MM-DDTHH:MM:SS" is cached, ".uuuuuuZ" rewritten per call
+  // Header byte, then "YYYY-MM-DDTHH:MM:SS" (cached) and ".uuuuuuZ" (rewritten per call).
+  char text_[32] = {};
+};
+
+// A string constant packed at compile time as a MessagePack fixstr (header byte + text), so
+// that writing a key is a single fixed-size copy.
+template <size_t N>
+struct FixStr {
+  static_assert(N - 1 < 32, "a fixstr holds at most 31 bytes");
+  consteval FixStr(const char (&text)[N]) {
+    bytes[0] = static_cast<char>(0xa0 | (N - 1));
+    for (size_t i = 0; i + 1 < N; ++i) bytes[i + 1] = text[i];
+  }
+  char bytes[N] = {};  // N - 1 characters after the header; no NUL
 };
 
 // Run-level facts the summary repeats.
@@ -64,8 +79,15 @@ class EventWriter {
 
  private:
   void Str(std::string_view s);
-  void Key(std::string_view key) { Str(key); }
-  void Timestamp(uint64_t ns) { Str(timestamps_.Format(ns)); }
+  // A constant key or value.
+  template <FixStr S>
+  void Fixed() {
+    buffer_.write(S.bytes, sizeof(S.bytes));
+  }
+  void Timestamp(uint64_t ns) {
+    const std::string_view packed = timestamps_.Packed(ns);
+    buffer_.write(packed.data(), packed.size());
+  }
   void StringList(std::string_view joined);  // '\0'-separated items as an array
   void Decoded(const DecodedArgs& decoded);
   void Address(const SocketAddress& addr);  // the {family, address, port} map

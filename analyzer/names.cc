@@ -144,6 +144,7 @@ std::string FamilyName(int family) {
 
 std::string OpenFlagsName(uint64_t flags) {
   std::string out;
+  out.reserve(64);
   switch (flags & kAccessMode) {
     case 0: out = "O_RDONLY"; break;
     case kWriteOnly: out = "O_WRONLY"; break;
@@ -173,9 +174,12 @@ bool OpenFlagsWrite(uint64_t flags) {
 bool OpenFlagsCreate(uint64_t flags) { return (flags & (kCreate | kTmpFileOnly)) != 0; }
 
 std::string ModeName(uint64_t mode) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "0%03llo", static_cast<unsigned long long>(mode));
-  return text;
+  char digits[24];
+  char* end = digits + sizeof(digits);
+  char* p = end;
+  for (int i = 0; i < 3 || mode != 0; ++i, mode >>= 3) *--p = static_cast<char>('0' + (mode & 7));
+  *--p = '0';
+  return std::string(p, end);
 }
 
 }  // namespace sandtrace::analyzer
