@@ -41,8 +41,8 @@ wire::Hello UnknownRun(uint64_t start_ns) {
   hello.host = HostName();
   hello.start_ns = start_ns;
   for (uint8_t i = 0; i < std::size(kLayerNames); ++i) {
-    hello.layers.push_back({static_cast<uint8_t>(i + 1), kLayerNames[i], false,
-                            "unknown: the tracer sent no hello"});
+    hello.layers.push_back(
+        {static_cast<uint8_t>(i + 1), kLayerNames[i], false, "unknown: the tracer sent no hello"});
   }
   return hello;
 }

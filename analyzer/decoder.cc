@@ -84,10 +84,17 @@ std::optional<SocketAddress> ParseSockaddr(std::string_view bytes) {
   SocketAddress out;
   out.family = family;
   switch (family) {
-    case AF_INET: ParseInet(bytes, &out); break;
-    case AF_INET6: ParseInet6(bytes, &out); break;
-    case AF_UNIX: ParseUnix(bytes, &out); break;
-    default: break;
+    case AF_INET:
+      ParseInet(bytes, &out);
+      break;
+    case AF_INET6:
+      ParseInet6(bytes, &out);
+      break;
+    case AF_UNIX:
+      ParseUnix(bytes, &out);
+      break;
+    default:
+      break;
   }
   return out;
 }
@@ -100,14 +107,30 @@ DecodedArgs DecodeArgs(const wire::SyscallRecord& record, const SyscallInfo* inf
     const uint64_t raw = record.args[i];
     const wire::Capture* capture = nullptr;
     switch (info->args[i]) {
-      case ArgKind::kFd: out.fd = AsInt(raw); break;
-      case ArgKind::kDirFd: out.dirfd = AsInt(raw); break;
-      case ArgKind::kOpenFlags: out.open_flags = AsUint(raw); break;
-      case ArgKind::kCreateMode: create_mode = AsUint(raw); break;
-      case ArgKind::kMode: out.mode = AsUint(raw); break;
-      case ArgKind::kSignal: out.signal = AsInt(raw); break;
-      case ArgKind::kPid: out.target_pid = AsInt(raw); break;
-      case ArgKind::kCount: out.count = raw; break;
+      case ArgKind::kFd:
+        out.fd = AsInt(raw);
+        break;
+      case ArgKind::kDirFd:
+        out.dirfd = AsInt(raw);
+        break;
+      case ArgKind::kOpenFlags:
+        out.open_flags = AsUint(raw);
+        break;
+      case ArgKind::kCreateMode:
+        create_mode = AsUint(raw);
+        break;
+      case ArgKind::kMode:
+        out.mode = AsUint(raw);
+        break;
+      case ArgKind::kSignal:
+        out.signal = AsInt(raw);
+        break;
+      case ArgKind::kPid:
+        out.target_pid = AsInt(raw);
+        break;
+      case ArgKind::kCount:
+        out.count = raw;
+        break;
       case ArgKind::kPath:
         capture = FindCapture(record, i, wire::CaptureKind::kString);
         if (capture != nullptr) (out.path ? out.path2 : out.path) = capture->bytes;

@@ -4,9 +4,8 @@
 // the second, because it runs once per syscall.
 #pragma once
 
-#include <msgpack.hpp>
-
 #include <cstdint>
+#include <msgpack.hpp>
 #include <string>
 #include <string_view>
 

@@ -8,6 +8,7 @@ namespace sandtrace::analyzer {
 namespace {
 
 // asm-generic/errno-base.h and errno.h, indexed by value; empty for aliases.
+// clang-format off
 constexpr std::string_view kErrnoNames[] = {
     "",           "EPERM",        "ENOENT",       "ESRCH",           "EINTR",
     "EIO",        "ENXIO",        "E2BIG",        "ENOEXEC",         "EBADF",
@@ -37,16 +38,20 @@ constexpr std::string_view kErrnoNames[] = {
     "ECANCELED",  "ENOKEY",       "EKEYEXPIRED",  "EKEYREVOKED",     "EKEYREJECTED",
     "EOWNERDEAD", "ENOTRECOVERABLE", "ERFKILL",   "EHWPOISON",
 };
+// clang-format on
 
 // include/linux/errno.h: values a tracer can see when a syscall is interrupted or restarted.
 constexpr int kFirstInternalErrno = 512;
+// clang-format off
 constexpr std::string_view kInternalErrnoNames[] = {
     "ERESTARTSYS",  "ERESTARTNOINTR", "ERESTARTNOHAND", "ENOIOCTLCMD",     "ERESTART_RESTARTBLOCK",
     "EPROBE_DEFER", "EOPENSTALE",     "ENOPARAM",       "",                "EBADHANDLE",
     "ENOTSYNC",     "EBADCOOKIE",     "ENOTSUPP",       "ETOOSMALL",       "ESERVERFAULT",
     "EBADTYPE",     "EJUKEBOX",       "EIOCBQUEUED",    "ERECALLCONFLICT", "ENOGRACE",
 };
+// clang-format on
 
+// clang-format off
 constexpr std::string_view kSignalNames[] = {
     "0",       "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",    "SIGTRAP", "SIGABRT",
     "SIGBUS",  "SIGFPE",  "SIGKILL",   "SIGUSR1", "SIGSEGV",   "SIGUSR2", "SIGPIPE",
@@ -54,9 +59,11 @@ constexpr std::string_view kSignalNames[] = {
     "SIGTTIN", "SIGTTOU", "SIGURG",    "SIGXCPU", "SIGXFSZ",   "SIGVTALRM", "SIGPROF",
     "SIGWINCH", "SIGIO",  "SIGPWR",    "SIGSYS",
 };
+// clang-format on
 constexpr int kSigRtMin = 32;
 constexpr int kSigRtMax = 64;
 
+// clang-format off
 constexpr std::string_view kFamilyNames[] = {
     "AF_UNSPEC",  "AF_UNIX",      "AF_INET",  "AF_AX25",      "AF_IPX",    "AF_APPLETALK",
     "AF_NETROM",  "AF_BRIDGE",    "AF_ATMPVC", "AF_X25",      "AF_INET6",  "AF_ROSE",
@@ -67,6 +74,7 @@ constexpr std::string_view kFamilyNames[] = {
     "AF_IEEE802154", "AF_CAIF",   "AF_ALG",   "AF_NFC",       "AF_VSOCK",  "AF_KCM",
     "AF_QIPCRTR", "AF_SMC",       "AF_XDP",   "AF_MCTP",
 };
+// clang-format on
 
 // Kernel values (x86-64, octal as in asm-generic/fcntl.h). glibc's O_LARGEFILE is 0 on 64-bit
 // targets, so none of these come from <fcntl.h>.
@@ -78,7 +86,7 @@ constexpr uint64_t kTruncate = 01000;
 constexpr uint64_t kAppend = 02000;
 constexpr uint64_t kDataSync = 010000;
 constexpr uint64_t kDirectory = 0200000;
-constexpr uint64_t kSyncOnly = 04000000;  // __O_SYNC; O_SYNC is __O_SYNC | O_DSYNC
+constexpr uint64_t kSyncOnly = 04000000;      // __O_SYNC; O_SYNC is __O_SYNC | O_DSYNC
 constexpr uint64_t kTmpFileOnly = 020000000;  // __O_TMPFILE; O_TMPFILE adds O_DIRECTORY
 
 struct FlagName {
@@ -146,10 +154,18 @@ std::string OpenFlagsName(uint64_t flags) {
   std::string out;
   out.reserve(64);
   switch (flags & kAccessMode) {
-    case 0: out = "O_RDONLY"; break;
-    case kWriteOnly: out = "O_WRONLY"; break;
-    case kReadWrite: out = "O_RDWR"; break;
-    default: out = "O_ACCMODE"; break;
+    case 0:
+      out = "O_RDONLY";
+      break;
+    case kWriteOnly:
+      out = "O_WRONLY";
+      break;
+    case kReadWrite:
+      out = "O_RDWR";
+      break;
+    default:
+      out = "O_ACCMODE";
+      break;
   }
   uint64_t rest = flags & ~kAccessMode;
   for (const FlagName& flag : kOpenFlagNames) {

@@ -60,11 +60,15 @@ void Stage::Handle(const wire::Message& message) {
       }
       break;
     }
-    case wire::MessageType::kRawBatch: HandleRawBatch(message); break;
-    case wire::MessageType::kEnd: HandleEnd(message); break;
+    case wire::MessageType::kRawBatch:
+      HandleRawBatch(message);
+      break;
+    case wire::MessageType::kEnd:
+      HandleEnd(message);
+      break;
     case wire::MessageType::kEventBatch:
-      Report("ignoring an event batch on the tracer's channel (seq " +
-             std::to_string(header.seq) + ")");
+      Report("ignoring an event batch on the tracer's channel (seq " + std::to_string(header.seq) +
+             ")");
       break;
   }
   Flush();
@@ -72,8 +76,8 @@ void Stage::Handle(const wire::Message& message) {
 
 void Stage::HandleRawBatch(const wire::Message& message) {
   std::vector<wire::RawRecord> records;
-  Status decoded = wire::DecodeRecords(message.body.data(), message.body.size(),
-                                       message.header.count, &records);
+  Status decoded =
+      wire::DecodeRecords(message.body.data(), message.body.size(), message.header.count, &records);
   if (!decoded) {
     Report("undecodable raw batch (seq " + std::to_string(message.header.seq) +
            "): " + decoded.error().message());
@@ -98,8 +102,8 @@ void Stage::Flush() {
   EventWriter& events = analyzer_.events();
   if (events.count() == 0) return;
   for (wire::Sender& output : outputs_) {
-    Status sent = output.Send(wire::MessageType::kEventBatch, events.count(), events.data(),
-                              events.size());
+    Status sent =
+        output.Send(wire::MessageType::kEventBatch, events.count(), events.data(), events.size());
     if (!sent) {
       Report("sending events: " + sent.error().message());
       output_failed_ = true;

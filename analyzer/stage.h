@@ -16,10 +16,10 @@
 namespace sandtrace::analyzer {
 
 struct StageOptions {
-  int poll_ms = 200;            // receive timeout between checks of the stop flag
-  int drain_silence_ms = 200;   // after a stop request: quiet time that ends the drain
-  int drain_limit_ms = 10000;   // after a stop request: longest drain
-  int close_timeout_ms = 30000; // per output: wait for the receiver's end acknowledgement
+  int poll_ms = 200;             // receive timeout between checks of the stop flag
+  int drain_silence_ms = 200;    // after a stop request: quiet time that ends the drain
+  int drain_limit_ms = 10000;    // after a stop request: longest drain
+  int close_timeout_ms = 30000;  // per output: wait for the receiver's end acknowledgement
 };
 
 class Stage {

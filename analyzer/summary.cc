@@ -11,9 +11,8 @@ SummaryBuilder::SummaryBuilder() : table_counts_(kMaxSyscall + 1) {}
 void SummaryBuilder::AddSyscall(const SyscallFacts& facts) {
   ++total_;
   if (facts.denied) ++denied_;
-  Counts& counts = FindSyscall(facts.nr) != nullptr
-                       ? table_counts_[static_cast<size_t>(facts.nr)]
-                       : other_counts_[facts.nr];
+  Counts& counts = FindSyscall(facts.nr) != nullptr ? table_counts_[static_cast<size_t>(facts.nr)]
+                                                    : other_counts_[facts.nr];
   ++counts.calls;
   if (!facts.success) ++counts.failures;
 

@@ -58,7 +58,10 @@ class SummaryBuilder {
   // Counts one syscall event.
   void AddSyscall(const SyscallFacts& facts);
   // Counts a traced process (thread group) or thread; the root counts as a process.
-  void AddProcess() { ++processes_; ++threads_; }
+  void AddProcess() {
+    ++processes_;
+    ++threads_;
+  }
   void AddThread() { ++threads_; }
   // Counts records lost in the pipeline.
   void AddLost(uint64_t records) { lost_records_ += records; }
@@ -94,8 +97,8 @@ class SummaryBuilder {
   uint64_t processes_ = 0;
   uint64_t threads_ = 0;
   uint64_t lost_records_ = 0;
-  std::vector<Counts> table_counts_;          // by number, for numbers in the table
-  std::map<int64_t, Counts> other_counts_;    // numbers outside the table
+  std::vector<Counts> table_counts_;        // by number, for numbers in the table
+  std::map<int64_t, Counts> other_counts_;  // numbers outside the table
   std::vector<std::string> files_;
   StringSet seen_files_;
   std::vector<NetworkAttempt> network_;

@@ -11,6 +11,7 @@ using C = Category;
 // The x32 ABI's own numbers (512..547, without kX32Bit); below 512 it shares the native
 // numbering, except for the entries the x32 ABI replaced with these.
 constexpr int32_t kFirstX32Only = 512;
+// clang-format off
 constexpr std::string_view kX32Only[] = {
     "rt_sigaction",      "rt_sigreturn",      "ioctl",           "readv",
     "writev",            "recvfrom",          "sendmsg",         "recvmsg",
@@ -22,15 +23,18 @@ constexpr std::string_view kX32Only[] = {
     "process_vm_writev", "setsockopt",        "getsockopt",      "io_setup",
     "io_submit",         "execveat",          "preadv2",         "pwritev2",
 };
+// clang-format on
 constexpr int32_t kX32OnlyCount = static_cast<int32_t>(std::size(kX32Only));
 
 // Native numbers that the x32 ABI does not accept (its replacements are in kX32Only, or the
 // syscall does not exist for x32 at all).
+// clang-format off
 constexpr int32_t kNotInX32[] = {13,  15,  16,  19,  20,  45,  46,  47,  54,  55,  59,
                                  101, 127, 128, 129, 131, 134, 156, 174, 177, 178, 180,
                                  205, 206, 209, 211, 214, 215, 222, 236, 244, 246, 247,
                                  273, 274, 278, 279, 295, 296, 297, 299, 307, 310, 311,
                                  322, 327, 328};
+// clang-format on
 
 bool IsAssigned(int64_t nr) {
   const SyscallInfo* info = FindSyscall(nr);
@@ -564,17 +568,28 @@ Category SyscallCategory(int64_t nr) {
 
 const char* CategoryName(Category category) {
   switch (category) {
-    case Category::kFileRead: return "file_read";
-    case Category::kFileWrite: return "file_write";
-    case Category::kFileMetadata: return "file_metadata";
-    case Category::kDirectory: return "directory";
-    case Category::kProcess: return "process";
-    case Category::kNetwork: return "network";
-    case Category::kMemory: return "memory";
-    case Category::kSignal: return "signal";
-    case Category::kIpc: return "ipc";
-    case Category::kSystem: return "system";
-    case Category::kOther: return "other";
+    case Category::kFileRead:
+      return "file_read";
+    case Category::kFileWrite:
+      return "file_write";
+    case Category::kFileMetadata:
+      return "file_metadata";
+    case Category::kDirectory:
+      return "directory";
+    case Category::kProcess:
+      return "process";
+    case Category::kNetwork:
+      return "network";
+    case Category::kMemory:
+      return "memory";
+    case Category::kSignal:
+      return "signal";
+    case Category::kIpc:
+      return "ipc";
+    case Category::kSystem:
+      return "system";
+    case Category::kOther:
+      return "other";
   }
   return "other";
 }

@@ -20,7 +20,8 @@ std::vector<wire::RawRecord> Mix() {
   auto open = Syscall(257, {uint64_t(-100), 1, O_RDONLY | O_CLOEXEC}, 3);
   Capture(open, 1, CaptureKind::kString, "/usr/lib/x86_64-linux-gnu/libc.so.6");
   auto probe = Syscall(257, {uint64_t(-100), 1, O_RDONLY | O_CLOEXEC}, -2);
-  Capture(probe, 1, CaptureKind::kString, "/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libm.so.6");
+  Capture(probe, 1, CaptureKind::kString,
+          "/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libm.so.6");
   auto create = Syscall(257, {uint64_t(-100), 1, O_WRONLY | O_CREAT | O_TRUNC, 0644}, 4);
   Capture(create, 1, CaptureKind::kString, "/tmp/output.txt");
   auto connect = Syscall(42, {3, 1, 16}, 0);

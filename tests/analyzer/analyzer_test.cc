@@ -26,8 +26,8 @@ wire::Hello TestHello() {
   h.root_pid = 100;
   h.follow_forks = true;
   h.trace_only = false;
-  const char* names[] = {"user_namespace", "mount_namespace", "pid_namespace",
-                         "network_namespace", "no_new_privs", "landlock", "seccomp", "ptrace"};
+  const char* names[] = {"user_namespace", "mount_namespace", "pid_namespace", "network_namespace",
+                         "no_new_privs",   "landlock",        "seccomp",       "ptrace"};
   for (uint8_t i = 0; i < 8; ++i) {
     h.layers.push_back({static_cast<uint8_t>(i + 1), names[i], i != 5, i != 5 ? "" : "no ABI"});
   }
@@ -58,9 +58,9 @@ TEST_F(AnalyzerTest, HelloBecomesTheSandboxEvent) {
   Events events = Take();
   ASSERT_EQ(events.size(), 1u);
   const msgpack::object& e = events[0];
-  EXPECT_EQ(Keys(e), (std::vector<std::string>{"command", "event_type", "executable",
-                                                "follow_forks", "host", "layers", "run_id",
-                                                "timestamp", "trace_only"}));
+  EXPECT_EQ(Keys(e),
+            (std::vector<std::string>{"command", "event_type", "executable", "follow_forks", "host",
+                                      "layers", "run_id", "timestamp", "trace_only"}));
   EXPECT_EQ(Str(e, "event_type"), "sandbox");
   EXPECT_EQ(Str(e, "timestamp"), "2025-11-28T22:40:39.123456Z");
   EXPECT_EQ(Str(e, "run_id"), "0123456789abcdef0123456789abcdef");
@@ -91,10 +91,10 @@ TEST_F(AnalyzerTest, SyscallEventHasTheSchemaFields) {
   Events events = Take();
   ASSERT_EQ(events.size(), 2u);
   const msgpack::object& e = events[1];
-  EXPECT_EQ(Keys(e), (std::vector<std::string>{"action", "args", "category", "duration_us",
-                                                "event_type", "pid", "return_value", "returned",
-                                                "success", "syscall", "syscall_nr", "tgid",
-                                                "timestamp"}));
+  EXPECT_EQ(Keys(e),
+            (std::vector<std::string>{"action", "args", "category", "duration_us", "event_type",
+                                      "pid", "return_value", "returned", "success", "syscall",
+                                      "syscall_nr", "tgid", "timestamp"}));
   EXPECT_EQ(Str(e, "event_type"), "syscall");
   EXPECT_EQ(Str(e, "timestamp"), "2025-11-28T22:40:39.123457Z");
   EXPECT_EQ(Int(e, "pid"), 101);
@@ -171,7 +171,7 @@ TEST_F(AnalyzerTest, ExecTakesArgvFromTheExecveRecord) {
   ASSERT_EQ(execs.size(), 1u);
   const msgpack::object& e = *execs[0];
   EXPECT_EQ(Keys(e), (std::vector<std::string>{"action", "argv", "comm", "event_type", "path",
-                                                "pid", "timestamp"}));
+                                               "pid", "timestamp"}));
   EXPECT_EQ(Int(e, "pid"), 100);
   EXPECT_EQ(Str(e, "comm"), "prog");
   EXPECT_EQ(Str(e, "path"), "/usr/bin/prog");
@@ -241,8 +241,8 @@ TEST_F(AnalyzerTest, GapEventsAreCounted) {
   Events events = Take();
   const auto gaps = events.OfType("gap");
   ASSERT_EQ(gaps.size(), 2u);
-  EXPECT_EQ(Keys(*gaps[0]), (std::vector<std::string>{"event_type", "lost_messages",
-                                                      "lost_records", "stage", "timestamp"}));
+  EXPECT_EQ(Keys(*gaps[0]), (std::vector<std::string>{"event_type", "lost_messages", "lost_records",
+                                                      "stage", "timestamp"}));
   EXPECT_EQ(Str(*gaps[0], "stage"), "tracer->analyzer");
   EXPECT_EQ(Int(*gaps[0], "lost_records"), 17);
   EXPECT_EQ(Int(*gaps[0], "lost_messages"), 2);

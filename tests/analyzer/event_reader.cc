@@ -78,14 +78,16 @@ std::vector<std::string> StrList(const msgpack::object& map, std::string_view ke
   std::vector<std::string> out;
   const msgpack::object* v = Expect(map, key, msgpack::type::ARRAY);
   if (v == nullptr) return out;
-  for (uint32_t i = 0; i < v->via.array.size; ++i) out.push_back(v->via.array.ptr[i].as<std::string>());
+  for (uint32_t i = 0; i < v->via.array.size; ++i)
+    out.push_back(v->via.array.ptr[i].as<std::string>());
   return out;
 }
 
 std::vector<std::string> Keys(const msgpack::object& map) {
   std::vector<std::string> out;
   if (map.type != msgpack::type::MAP) return out;
-  for (uint32_t i = 0; i < map.via.map.size; ++i) out.push_back(map.via.map.ptr[i].key.as<std::string>());
+  for (uint32_t i = 0; i < map.via.map.size; ++i)
+    out.push_back(map.via.map.ptr[i].key.as<std::string>());
   std::sort(out.begin(), out.end());
   return out;
 }

@@ -3,8 +3,8 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <msgpack.hpp>
 
+#include <msgpack.hpp>
 #include <string>
 #include <string_view>
 #include <vector>

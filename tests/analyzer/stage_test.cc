@@ -84,10 +84,9 @@ class StageTest : public ::testing::Test {
     if (pid_ == 0) {
       const int fd = dup(ready[1]);  // without O_CLOEXEC
       const std::string fd_text = std::to_string(fd);
-      const std::string in = Endpoint("raw"), out0 = Endpoint("sink-0"),
-                        out1 = Endpoint("sink-1");
-      execl(SANDTRACE_ANALYZER_BIN, "sandtrace-analyzer", "--in", in.c_str(), "--out",
-            out0.c_str(), "--out", out1.c_str(), "--ready-fd", fd_text.c_str(), nullptr);
+      const std::string in = Endpoint("raw"), out0 = Endpoint("sink-0"), out1 = Endpoint("sink-1");
+      execl(SANDTRACE_ANALYZER_BIN, "sandtrace-analyzer", "--in", in.c_str(), "--out", out0.c_str(),
+            "--out", out1.c_str(), "--ready-fd", fd_text.c_str(), nullptr);
       _exit(127);
     }
     close(ready[1]);

@@ -69,8 +69,8 @@ TEST_F(SummaryTest, Fields) {
             (std::vector<std::string>{
                 "denied_count", "duration_ms", "error_counts", "event_type", "exit_code",
                 "files_accessed", "gaps", "interrupted", "network_attempts", "outcome",
-                "process_count", "run_id", "suspicious_activity", "syscall_counts",
-                "thread_count", "timed_out", "timestamp", "total_syscalls", "unique_syscalls"}));
+                "process_count", "run_id", "suspicious_activity", "syscall_counts", "thread_count",
+                "timed_out", "timestamp", "total_syscalls", "unique_syscalls"}));
   EXPECT_EQ(Str(s, "run_id"), "feedfacefeedfacefeedfacefeedface");
   EXPECT_EQ(Str(s, "timestamp"), "2025-11-28T22:40:41.469135Z");
   EXPECT_EQ(Int(s, "duration_ms"), 2345);
@@ -98,8 +98,8 @@ TEST_F(SummaryTest, TotalEqualsTheSyscallEvents) {
   EXPECT_EQ(Int(s, "unique_syscalls"), 5);
   EXPECT_EQ(Int(s, "denied_count"), 1);
   const msgpack::object& counts = Map(s, "syscall_counts");
-  EXPECT_EQ(Keys(counts), (std::vector<std::string>{"close", "connect", "read", "syscall_400",
-                                                    "write"}));
+  EXPECT_EQ(Keys(counts),
+            (std::vector<std::string>{"close", "connect", "read", "syscall_400", "write"}));
   EXPECT_EQ(Int(counts, "read"), 5);
   EXPECT_EQ(Int(counts, "write"), 3);
   EXPECT_EQ(counts.via.map.ptr[0].key.as<std::string>(), "read");  // most frequent first
@@ -132,9 +132,9 @@ TEST_F(SummaryTest, FilesAccessedAreDistinctInOrderOfFirstUse) {
   Capture(r, 1, CaptureKind::kString, "b");
   analyzer_.OnRecord(r);
   Events events = Finish(End());
-  EXPECT_EQ(StrList(events[events.size() - 1], "files_accessed"),
-            (std::vector<std::string>{"/etc/ld.so.cache", "/lib/libc.so.6", "/nonexistent", "a",
-                                      "b"}));
+  EXPECT_EQ(
+      StrList(events[events.size() - 1], "files_accessed"),
+      (std::vector<std::string>{"/etc/ld.so.cache", "/lib/libc.so.6", "/nonexistent", "a", "b"}));
 }
 
 TEST_F(SummaryTest, FilesAccessedIsCapped) {
@@ -157,8 +157,8 @@ TEST_F(SummaryTest, NetworkAttempts) {
   const msgpack::object* attempts = Find(events[events.size() - 1], "network_attempts");
   ASSERT_EQ(attempts->via.array.size, 3u);
   const msgpack::object& first = attempts->via.array.ptr[0];
-  EXPECT_EQ(Keys(first), (std::vector<std::string>{"address", "family", "pid", "port",
-                                                   "success", "syscall"}));
+  EXPECT_EQ(Keys(first),
+            (std::vector<std::string>{"address", "family", "pid", "port", "success", "syscall"}));
   EXPECT_EQ(Str(first, "syscall"), "connect");
   EXPECT_EQ(Str(first, "family"), "AF_INET");
   EXPECT_EQ(Str(first, "address"), "93.184.216.34");
@@ -235,8 +235,7 @@ TEST(SensitivePaths, Rules) {
   EXPECT_STREQ(SensitivePathRule("/etc/gshadow"), "shadow_file");
   EXPECT_STREQ(SensitivePathRule("/etc/sudoers.d/admins"), "sudoers");
   EXPECT_STREQ(SensitivePathRule("/home/u/.aws/credentials"), "cloud_credentials");
-  EXPECT_STREQ(SensitivePathRule("/home/u/.config/gcloud/access_tokens.db"),
-               "cloud_credentials");
+  EXPECT_STREQ(SensitivePathRule("/home/u/.config/gcloud/access_tokens.db"), "cloud_credentials");
   EXPECT_STREQ(SensitivePathRule("/home/u/.docker/config.json"), "cloud_credentials");
   EXPECT_STREQ(SensitivePathRule("/home/u/.kube/config"), "cloud_credentials");
   EXPECT_STREQ(SensitivePathRule("/home/u/.npmrc"), "credential_file");
