@@ -158,3 +158,39 @@ def test_sigkill_of_sandtrace_itself(background, marker):
     assert st.wait_until(lambda: not any(st.alive(p) for p in pids + stages), 10), \
         f"survivors: {[p for p in pids + stages if st.alive(p)]}"
     assert not st.pids_with_marker(marker)
+
+
+def test_slow_analyzer_at_the_end_of_the_run(tmp_path):
+    # The tracer waits for the analyser to acknowledge the end of the stream; an analyser that
+    # is slow then (here: stopped for 2 s) must not turn a successful run into a failure: the
+    # wait goes on through the tracer's own timer signals (EINTR).
+    out = tmp_path / "t.jsonl"
+    proc = subprocess.Popen(
+        st.sandtrace_args("-o", out, command=["/bin/sh", "-c", "read line; echo got $line"]),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        analyzer = st.child_named(proc.pid, "sandtrace-analyzer")
+        tracer = st.child_named(proc.pid, "sandtrace-tracer")
+        assert st.wait_until(lambda: any(st.exe_name(c) == "dash" or st.exe_name(c) == "sh"
+                                         for c in st.children_of(tracer)), 30)
+        os.kill(analyzer, signal.SIGSTOP)
+        try:
+            proc.stdin.write(b"x\n")
+            proc.stdin.close()
+            proc.stdin = None
+            # The command ends now; the tracer sends the end and waits for the ack.
+            assert st.wait_until(lambda: not [c for c in st.children_of(tracer)
+                                              if st.alive(c)], 30)
+            time.sleep(2)
+        finally:
+            os.kill(analyzer, signal.SIGCONT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, stderr.decode(errors="replace")
+    assert stdout == b"got x\n"
+    assert b"Interrupted system call" not in stderr, stderr.decode(errors="replace")
+    events = st.load_jsonl(out)
+    assert st.summary(events)["exit_code"] == 0
