@@ -96,20 +96,24 @@ void Analyzer::OnRecord(const wire::RawRecord& record) {
       record);
 }
 
-std::string_view Analyzer::OtherName(int64_t nr) {
-  auto it = other_names_.find(nr);
-  if (it == other_names_.end()) it = other_names_.emplace(nr, SyscallName(nr)).first;
-  return it->second;
+const SyscallInfo& Analyzer::OtherSyscall(int64_t nr) {
+  auto it = other_syscalls_.find(nr);
+  if (it != other_syscalls_.end()) return it->second.info;
+  OtherSyscallInfo* entry = &uncached_;
+  if (other_syscalls_.size() < kMaxOtherNumbers) entry = &other_syscalls_[nr];
+  entry->name = SyscallName(nr);
+  entry->info.name = entry->name;
+  entry->info.category = SyscallCategory(nr);
+  return entry->info;
 }
 
 void Analyzer::OnSyscall(const wire::SyscallRecord& r) {
   EnsureSandbox(r.entry_ns);
   const SyscallInfo* info = FindSyscall(r.nr);
   const DecodedArgs decoded = DecodeArgs(r, info);
-  const std::string_view name = info != nullptr ? info->name : OtherName(r.nr);
-  const Category category =
-      info != nullptr ? EffectiveCategory(*info, decoded) : SyscallCategory(r.nr);
-  events_.WriteSyscall(r, name, category, decoded);
+  const SyscallInfo& known = info != nullptr ? *info : OtherSyscall(r.nr);
+  const std::string_view name = known.name;
+  events_.WriteSyscall(r, name, EffectiveCategory(known, decoded), decoded);
 
   SyscallFacts facts;
   facts.nr = r.nr;

@@ -53,8 +53,9 @@ class Analyzer {
   void OnSpawn(const wire::SpawnRecord& record);
   void OnExec(const wire::ExecRecord& record);
   void OnExit(const wire::ExitRecord& record);
-  // Name of a number outside the table, computed once and kept.
-  std::string_view OtherName(int64_t nr);
+  // Name and category of a number outside the table, computed once and kept (for the first
+  // kMaxOtherNumbers distinct numbers; later ones are computed on every call).
+  const SyscallInfo& OtherSyscall(int64_t nr);
 
   EventWriter events_;
   SummaryBuilder summary_;
@@ -66,7 +67,12 @@ class Analyzer {
   // argv (items separated by '\0') of each thread's latest execve/execveat, until its exec
   // record arrives.
   std::unordered_map<int32_t, std::string> pending_argv_;
-  std::unordered_map<int64_t, std::string> other_names_;
+  struct OtherSyscallInfo {
+    std::string name;
+    SyscallInfo info;  // info.name refers to name
+  };
+  std::unordered_map<int64_t, OtherSyscallInfo> other_syscalls_;
+  OtherSyscallInfo uncached_;
 };
 
 // CLOCK_REALTIME in nanoseconds.

@@ -11,8 +11,7 @@ SummaryBuilder::SummaryBuilder() : table_counts_(kMaxSyscall + 1) {}
 void SummaryBuilder::AddSyscall(const SyscallFacts& facts) {
   ++total_;
   if (facts.denied) ++denied_;
-  Counts& counts = FindSyscall(facts.nr) != nullptr ? table_counts_[static_cast<size_t>(facts.nr)]
-                                                    : other_counts_[facts.nr];
+  Counts& counts = CountsOf(facts.nr);
   ++counts.calls;
   if (!facts.success) ++counts.failures;
 
@@ -23,6 +22,14 @@ void SummaryBuilder::AddSyscall(const SyscallFacts& facts) {
   if (decoded.addr && network_.size() < kMaxNetworkAttempts) {
     network_.push_back({facts.pid, std::string(facts.name), *decoded.addr, facts.success});
   }
+}
+
+SummaryBuilder::Counts& SummaryBuilder::CountsOf(int64_t nr) {
+  if (FindSyscall(nr) != nullptr) return table_counts_[static_cast<size_t>(nr)];
+  if (other_counts_.size() < kMaxOtherNumbers || other_counts_.contains(nr)) {
+    return other_counts_[nr];
+  }
+  return overflow_counts_;
 }
 
 void SummaryBuilder::AddPath(std::string_view path, const SyscallFacts& facts) {
@@ -40,7 +47,7 @@ void SummaryBuilder::AddPath(std::string_view path, const SyscallFacts& facts) {
 }
 
 uint64_t SummaryBuilder::unique_syscalls() const {
-  uint64_t unique = other_counts_.size();
+  uint64_t unique = other_counts_.size() + (overflow_counts_.calls > 0);
   for (const Counts& counts : table_counts_) unique += counts.calls > 0;
   return unique;
 }
@@ -53,6 +60,9 @@ std::vector<SyscallCount> SummaryBuilder::SyscallCounts() const {
   }
   for (const auto& [nr, c] : other_counts_) {
     out.push_back({SyscallName(nr), c.calls, c.failures});
+  }
+  if (overflow_counts_.calls > 0) {
+    out.push_back({kOtherNumbersName, overflow_counts_.calls, overflow_counts_.failures});
   }
   std::sort(out.begin(), out.end(), [](const SyscallCount& a, const SyscallCount& b) {
     return a.calls != b.calls ? a.calls > b.calls : a.name < b.name;

@@ -20,6 +20,10 @@ namespace sandtrace::analyzer {
 inline constexpr size_t kMaxFilesAccessed = 10000;
 inline constexpr size_t kMaxNetworkAttempts = 10000;
 inline constexpr size_t kMaxSuspicious = 10000;
+// Distinct numbers outside the syscall table that are counted one by one; calls to further
+// ones are counted together under kOtherNumbersName.
+inline constexpr size_t kMaxOtherNumbers = 65536;
+inline constexpr char kOtherNumbersName[] = "syscall_other";
 
 struct NetworkAttempt {
   int32_t pid = 0;
@@ -90,6 +94,7 @@ class SummaryBuilder {
   };
   using StringSet = std::unordered_set<std::string, Hash, std::equal_to<>>;
 
+  Counts& CountsOf(int64_t nr);
   void AddPath(std::string_view path, const SyscallFacts& facts);
 
   uint64_t total_ = 0;
@@ -99,6 +104,7 @@ class SummaryBuilder {
   uint64_t lost_records_ = 0;
   std::vector<Counts> table_counts_;        // by number, for numbers in the table
   std::map<int64_t, Counts> other_counts_;  // numbers outside the table
+  Counts overflow_counts_;                  // numbers beyond kMaxOtherNumbers of those
   std::vector<std::string> files_;
   StringSet seen_files_;
   std::vector<NetworkAttempt> network_;

@@ -109,6 +109,19 @@ TEST_F(SummaryTest, TotalEqualsTheSyscallEvents) {
   EXPECT_EQ(Int(errors, "connect"), 1);
 }
 
+TEST_F(SummaryTest, DistinctUnknownNumbersAreCapped) {
+  const int64_t distinct = kMaxOtherNumbers + 3;
+  for (int64_t i = 0; i < distinct; ++i) analyzer_.OnRecord(Syscall(1000 + i, {}, -38));
+  Events events = Finish(End());
+  const msgpack::object& s = events[events.size() - 1];
+  EXPECT_EQ(Int(s, "total_syscalls"), distinct);
+  EXPECT_EQ(Int(s, "unique_syscalls"), static_cast<int64_t>(kMaxOtherNumbers) + 1);
+  EXPECT_EQ(Int(Map(s, "syscall_counts"), kOtherNumbersName), 3);
+  EXPECT_EQ(Int(Map(s, "syscall_counts"), "syscall_1000"), 1);
+  EXPECT_EQ(Str(events[events.size() - 2], "syscall"),
+            "syscall_" + std::to_string(1000 + distinct - 1));
+}
+
 TEST_F(SummaryTest, ProcessesAndThreads) {
   analyzer_.OnRecord(wire::SpawnRecord{100, 100, 0, false, kBaseNs});  // the root, if reported
   analyzer_.OnRecord(wire::SpawnRecord{101, 100, 100, true, kBaseNs});
