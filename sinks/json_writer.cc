@@ -10,137 +10,144 @@
 namespace sandtrace::sinks {
 namespace {
 
-// Output bounds. Writing happens in two passes: an upper bound of the JSON size (no byte
-// scanning), then the text itself through a raw pointer, without a capacity check per byte.
 constexpr size_t kMaxScalarBytes = 32;  // "-9223372036854775808", a double plus ".0"
 
-size_t TextBound(size_t bytes) { return 2 + kMaxEscapedBytesPerByte * bytes; }
+// Writes JSON through a raw pointer into a TextBuffer, checking for room once per value
+// rather than once per byte.
+class JsonEmitter {
+ public:
+  explicit JsonEmitter(TextBuffer* buffer)
+      : buffer_(buffer), out_(buffer->Reserve(kMaxScalarBytes)), limit_(buffer->limit()) {}
+  ~JsonEmitter() { buffer_->Commit(out_); }
 
-size_t JsonBound(const msgpack::object& o, int depth) {
-  switch (o.type) {
-    case msgpack::type::STR: return TextBound(o.via.str.size);
-    case msgpack::type::BIN: return TextBound(o.via.bin.size);
-    case msgpack::type::EXT: return TextBound(o.via.ext.size);
-    case msgpack::type::ARRAY: {
-      if (depth >= kMaxJsonDepth) return kMaxScalarBytes;
-      size_t bound = 2 + o.via.array.size;
-      for (uint32_t i = 0; i < o.via.array.size; ++i) {
-        bound += JsonBound(o.via.array.ptr[i], depth + 1);
-      }
-      return bound;
+  void Value(const msgpack::object& o, int depth) {
+    switch (o.type) {
+      case msgpack::type::NIL: return Literal("null", 4);
+      case msgpack::type::BOOLEAN:
+        return o.via.boolean ? Literal("true", 4) : Literal("false", 5);
+      case msgpack::type::POSITIVE_INTEGER: return Integer(o.via.u64);
+      case msgpack::type::NEGATIVE_INTEGER: return Integer(o.via.i64);
+      case msgpack::type::FLOAT32: return Float(static_cast<float>(o.via.f64));
+      case msgpack::type::FLOAT64: return Float(o.via.f64);
+      case msgpack::type::STR: return String({o.via.str.ptr, o.via.str.size});
+      case msgpack::type::BIN: return String({o.via.bin.ptr, o.via.bin.size});
+      case msgpack::type::EXT: return String({o.via.ext.ptr, o.via.ext.size});
+      case msgpack::type::ARRAY:
+        if (depth >= kMaxJsonDepth) break;
+        return Array(o, depth);
+      case msgpack::type::MAP:
+        if (depth >= kMaxJsonDepth) break;
+        return Map(o, depth);
     }
-    case msgpack::type::MAP: {
-      if (depth >= kMaxJsonDepth) return kMaxScalarBytes;
-      size_t bound = 2 + 2 * o.via.map.size;
-      for (uint32_t i = 0; i < o.via.map.size; ++i) {
-        // A non-string key is written as the string of its JSON: escaping can grow it again.
-        bound += TextBound(JsonBound(o.via.map.ptr[i].key, depth + 1));
-        bound += JsonBound(o.via.map.ptr[i].val, depth + 1);
-      }
-      return bound;
-    }
-    default: return kMaxScalarBytes;
+    Literal("null", 4);
   }
-}
 
-char* WriteLiteral(const char* text, size_t size, char* out) {
-  std::memcpy(out, text, size);
-  return out + size;
-}
-
-char* WriteString(std::string_view bytes, char* out) {
-  *out++ = '"';
-  out = WriteEscaped(bytes, EscapeMode::kJson, out);
-  *out++ = '"';
-  return out;
-}
-
-template <typename Integer>
-char* WriteInteger(Integer value, char* out) {
-  return std::to_chars(out, out + kMaxScalarBytes, value).ptr;
-}
-
-// Shortest text that reads back as the same value; keeps a ".0" so readers see a float.
-template <typename Float>
-char* WriteFloat(Float value, char* out) {
-  if (!std::isfinite(value)) return WriteLiteral("null", 4, out);
-  char* end = std::to_chars(out, out + kMaxScalarBytes - 2, value).ptr;
-  if (std::string_view(out, static_cast<size_t>(end - out)).find_first_of(".e") ==
-      std::string_view::npos) {
-    end = WriteLiteral(".0", 2, end);
+  void String(std::string_view bytes) {
+    Ensure(2 + kMaxEscapedBytesPerByte * bytes.size());
+    *out_++ = '"';
+    out_ = WriteEscaped(bytes, EscapeMode::kJson, out_);
+    *out_++ = '"';
   }
-  return end;
-}
 
-char* WriteValue(const msgpack::object& o, int depth, char* out);
-
-// A map key must be a JSON string: other keys are written as the string of their JSON.
-char* WriteKey(const msgpack::object& key, int depth, char* out) {
-  if (key.type == msgpack::type::STR || key.type == msgpack::type::BIN) {
-    return WriteValue(key, depth, out);
+ private:
+  void Ensure(size_t bytes) {
+    if (static_cast<size_t>(limit_ - out_) >= bytes) return;
+    buffer_->Commit(out_);
+    out_ = buffer_->Reserve(bytes);
+    limit_ = buffer_->limit();
   }
-  std::string text;
-  AppendJson(key, &text);
-  return WriteString(text, out);
-}
 
-char* WriteValue(const msgpack::object& o, int depth, char* out) {
-  switch (o.type) {
-    case msgpack::type::NIL: return WriteLiteral("null", 4, out);
-    case msgpack::type::BOOLEAN:
-      return o.via.boolean ? WriteLiteral("true", 4, out) : WriteLiteral("false", 5, out);
-    case msgpack::type::POSITIVE_INTEGER: return WriteInteger(o.via.u64, out);
-    case msgpack::type::NEGATIVE_INTEGER: return WriteInteger(o.via.i64, out);
-    case msgpack::type::FLOAT32: return WriteFloat(static_cast<float>(o.via.f64), out);
-    case msgpack::type::FLOAT64: return WriteFloat(o.via.f64, out);
-    case msgpack::type::STR: return WriteString({o.via.str.ptr, o.via.str.size}, out);
-    case msgpack::type::BIN: return WriteString({o.via.bin.ptr, o.via.bin.size}, out);
-    case msgpack::type::EXT: return WriteString({o.via.ext.ptr, o.via.ext.size}, out);
-    case msgpack::type::ARRAY: {
-      if (depth >= kMaxJsonDepth) break;
-      *out++ = '[';
-      for (uint32_t i = 0; i < o.via.array.size; ++i) {
-        if (i > 0) *out++ = ',';
-        out = WriteValue(o.via.array.ptr[i], depth + 1, out);
-      }
-      *out++ = ']';
-      return out;
-    }
-    case msgpack::type::MAP: {
-      if (depth >= kMaxJsonDepth) break;
-      *out++ = '{';
-      for (uint32_t i = 0; i < o.via.map.size; ++i) {
-        if (i > 0) *out++ = ',';
-        out = WriteKey(o.via.map.ptr[i].key, depth + 1, out);
-        *out++ = ':';
-        out = WriteValue(o.via.map.ptr[i].val, depth + 1, out);
-      }
-      *out++ = '}';
-      return out;
+  void Literal(const char* text, size_t size) {
+    Ensure(size);
+    std::memcpy(out_, text, size);
+    out_ += size;
+  }
+
+  void Char(char c) {
+    Ensure(1);
+    *out_++ = c;
+  }
+
+  template <typename Int>
+  void Integer(Int value) {
+    Ensure(kMaxScalarBytes);
+    out_ = std::to_chars(out_, out_ + kMaxScalarBytes, value).ptr;
+  }
+
+  // Shortest text that reads back as the same value; keeps a ".0" so readers see a float.
+  template <typename FloatType>
+  void Float(FloatType value) {
+    if (!std::isfinite(value)) return Literal("null", 4);
+    Ensure(kMaxScalarBytes);
+    char* start = out_;
+    out_ = std::to_chars(out_, out_ + kMaxScalarBytes - 2, value).ptr;
+    if (std::string_view(start, static_cast<size_t>(out_ - start)).find_first_of(".e") ==
+        std::string_view::npos) {
+      *out_++ = '.';
+      *out_++ = '0';
     }
   }
-  return WriteLiteral("null", 4, out);
-}
+
+  void Array(const msgpack::object& o, int depth) {
+    Char('[');
+    for (uint32_t i = 0; i < o.via.array.size; ++i) {
+      if (i > 0) Char(',');
+      Value(o.via.array.ptr[i], depth + 1);
+    }
+    Char(']');
+  }
+
+  void Map(const msgpack::object& o, int depth) {
+    Char('{');
+    for (uint32_t i = 0; i < o.via.map.size; ++i) {
+      if (i > 0) Char(',');
+      Key(o.via.map.ptr[i].key, depth + 1);
+      Char(':');
+      Value(o.via.map.ptr[i].val, depth + 1);
+    }
+    Char('}');
+  }
+
+  // A map key must be a JSON string: other keys are written as the string of their JSON.
+  void Key(const msgpack::object& key, int depth) {
+    if (key.type == msgpack::type::STR || key.type == msgpack::type::BIN) {
+      return Value(key, depth);
+    }
+    TextBuffer text;
+    {
+      JsonEmitter nested(&text);
+      nested.Value(key, depth);
+    }
+    String(text.view());
+  }
+
+  TextBuffer* buffer_;
+  char* out_;
+  char* limit_;
+};
 
 }  // namespace
 
 void AppendJson(const msgpack::object& object, TextBuffer* out) {
-  char* start = out->Reserve(JsonBound(object, 0));
-  out->Commit(WriteValue(object, 0, start));
+  JsonEmitter emitter(out);
+  emitter.Value(object, 0);
 }
 
 void AppendJson(const msgpack::object& object, std::string* out) {
-  const size_t old_size = out->size();
-  out->resize(old_size + JsonBound(object, 0));
-  char* end = WriteValue(object, 0, out->data() + old_size);
-  out->resize(static_cast<size_t>(end - out->data()));
+  TextBuffer text;
+  AppendJson(object, &text);
+  out->append(text.view());
+}
+
+void AppendJsonString(std::string_view bytes, TextBuffer* out) {
+  JsonEmitter emitter(out);
+  emitter.String(bytes);
 }
 
 void AppendJsonString(std::string_view bytes, std::string* out) {
-  const size_t old_size = out->size();
-  out->resize(old_size + TextBound(bytes.size()));
-  char* end = WriteString(bytes, out->data() + old_size);
-  out->resize(static_cast<size_t>(end - out->data()));
+  TextBuffer text;
+  AppendJsonString(bytes, &text);
+  out->append(text.view());
 }
 
 std::string ToJson(const msgpack::object& object) {

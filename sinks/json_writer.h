@@ -23,6 +23,7 @@ void AppendJson(const msgpack::object& object, TextBuffer* out);
 void AppendJson(const msgpack::object& object, std::string* out);
 
 // Appends `bytes` as a quoted, escaped JSON string to `out`.
+void AppendJsonString(std::string_view bytes, TextBuffer* out);
 void AppendJsonString(std::string_view bytes, std::string* out);
 
 // The JSON text of `object` as a new string.

@@ -40,7 +40,9 @@ class Statement {
   // Steps a query: true while there is a row. Reset() before re-using it.
   Result<bool> Step();
   void Reset();
+  int ColumnCount() const { return sqlite3_column_count(stmt_); }
   int64_t ColumnInt(int column) const;
+  // The column as text; "" for NULL.
   std::string ColumnText(int column) const;
 
  private:

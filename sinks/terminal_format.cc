@@ -303,7 +303,8 @@ void FormatGap(const msgpack::object& event, const TerminalStyle& style, std::st
 
 void FormatSummary(const msgpack::object& e, const TerminalStyle& style, std::string* out) {
   out->push_back('\n');
-  Paint(style, kBold, "sandtrace summary\n", out);
+  Paint(style, kBold, "sandtrace summary", out);
+  out->push_back('\n');
   std::string outcome;
   AppendText(TextField(e, "outcome", "?"), &outcome);
   outcome += ", exit code " + std::to_string(IntField(e, "exit_code"));

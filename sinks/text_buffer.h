@@ -17,6 +17,8 @@ class TextBuffer {
     if (size_ + bytes > capacity_) Grow(size_ + bytes);
     return data_.get() + size_;
   }
+  // One past the last byte of the reserved room (valid until the next Reserve).
+  char* limit() { return data_.get() + capacity_; }
   // Marks everything up to `end` (inside the last Reserve) as written.
   void Commit(const char* end) { size_ = static_cast<size_t>(end - data_.get()); }
 

@@ -1,0 +1,163 @@
+#include "sinks/event_stream.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "sinks/event_fields.h"
+#include "sinks/json_writer.h"
+#include "tests/sinks/test_events.h"
+
+namespace sandtrace::sinks {
+namespace {
+
+using testing::BatchMessage;
+using testing::EndMessage;
+using testing::Value;
+
+// Keeps the JSON of every event it is given.
+class RecordingSink : public Sink {
+ public:
+  Status Write(const msgpack::object& event) override {
+    if (closed) return PlainError("write after close");
+    lines.push_back(ToJson(event));
+    types.emplace_back(EventType(event));
+    return {};
+  }
+  Status Flush() override {
+    ++flushes;
+    return {};
+  }
+  Status Close() override {
+    closed = true;
+    return {};
+  }
+
+  std::vector<std::string> lines;
+  std::vector<std::string> types;
+  int flushes = 0;
+  bool closed = false;
+};
+
+const std::string kRun = "0123456789abcdef0123456789abcdef";
+
+TEST(EventStreamTest, SummaryComesLastExactlyOnce) {
+  RecordingSink sink;
+  EventStream stream(&sink, [](const std::string&) {});
+  // A summary in the middle, a second one, and an event after both.
+  ASSERT_TRUE(stream
+                  .Deliver(BatchMessage({testing::SandboxEvent(kRun),
+                                         testing::SyscallEvent(10, "read", "file_read", 5),
+                                         testing::SummaryEvent(kRun, 2)}))
+                  .ok());
+  ASSERT_TRUE(stream
+                  .Deliver(BatchMessage({testing::SyscallEvent(10, "write", "file_write", 5),
+                                         testing::SummaryEvent(kRun, 99)},
+                                        1, 3))
+                  .ok());
+  ASSERT_TRUE(stream.Deliver(EndMessage(2, 5)).ok());
+  ASSERT_TRUE(stream.Finish("unused").ok());
+  ASSERT_EQ(sink.types, (std::vector<std::string>{"sandbox", "syscall", "syscall", "summary"}));
+  EXPECT_NE(sink.lines.back().find("\"total_syscalls\":2"), std::string::npos);
+  EXPECT_EQ(sink.lines.back().find("incomplete"), std::string::npos);
+  EXPECT_TRUE(sink.closed);
+  EXPECT_GE(sink.flushes, 3);  // one per batch, one at the end
+}
+
+TEST(EventStreamTest, LostMessagesBecomeAGapEventFirst) {
+  RecordingSink sink;
+  EventStream stream(&sink, [](const std::string&) {});
+  ASSERT_TRUE(stream.Deliver(BatchMessage({testing::SandboxEvent(kRun)})).ok());
+  wire::Message late = BatchMessage({testing::SyscallEvent(10, "read", "file_read", 5)}, 3, 7);
+  late.lost_messages = 2;
+  late.lost_records = 6;
+  ASSERT_TRUE(stream.Deliver(late).ok());
+  ASSERT_EQ(sink.types, (std::vector<std::string>{"sandbox", "gap", "syscall"}));
+  EXPECT_NE(sink.lines[1].find(R"("stage":"analyzer->sink","lost_records":6,"lost_messages":2)"),
+            std::string::npos)
+      << sink.lines[1];
+  // The analyser's summary does not know about this loss: the sink adds it.
+  ASSERT_TRUE(stream.Deliver(BatchMessage({testing::SummaryEvent(kRun, 1, 0, 4)}, 4, 8)).ok());
+  ASSERT_TRUE(stream.Finish("unused").ok());
+  EXPECT_NE(sink.lines.back().find("\"gaps\":10"), std::string::npos) << sink.lines.back();
+}
+
+TEST(EventStreamTest, MalformedBodyIsCountedAsLost) {
+  RecordingSink sink;
+  std::vector<std::string> warnings;
+  EventStream stream(&sink, [&](const std::string& w) { warnings.push_back(w); });
+  wire::Message broken = BatchMessage({testing::SandboxEvent(kRun)});
+  broken.header.count = 3;  // the body holds only one object
+  ASSERT_TRUE(stream.Deliver(broken).ok());
+  ASSERT_TRUE(stream.Deliver(BatchMessage({Value(42)}, 1, 3)).ok());  // not an event map
+  ASSERT_EQ(sink.types, (std::vector<std::string>{"gap", "gap"}));
+  EXPECT_NE(sink.lines[0].find(R"("lost_records":3,"lost_messages":1)"), std::string::npos);
+  EXPECT_NE(sink.lines[1].find(R"("lost_records":1,"lost_messages":0)"), std::string::npos);
+  EXPECT_EQ(warnings.size(), 2u);
+}
+
+TEST(EventStreamTest, FallbackSummaryWhenTheAnalyserNeverSentOne) {
+  RecordingSink sink;
+  EventStream stream(&sink, [](const std::string&) {});
+  ASSERT_TRUE(stream
+                  .Deliver(BatchMessage({
+                      testing::SandboxEvent(kRun),
+                      testing::SyscallEvent(10, "openat", "file_read", -2),
+                      testing::SyscallEvent(10, "openat", "file_read", 3),
+                      testing::SyscallEvent(10, "kexec_load", "system", -1, "deny", {}, "EPERM"),
+                      testing::SpawnEvent(11, 10),
+                      testing::SpawnEvent(12, 11, true),
+                      testing::GapEvent("tracer->analyzer", 5, 1),
+                  }))
+                  .ok());
+  ASSERT_TRUE(stream.Finish("terminated before the end of the event stream").ok());
+  ASSERT_EQ(sink.types.back(), "summary");
+  const std::string& summary = sink.lines.back();
+  for (const char* expected : {
+           R"("run_id":"0123456789abcdef0123456789abcdef")",
+           R"("total_syscalls":3,"unique_syscalls":2,)",
+           R"("exit_code":1,"outcome":"aborted","denied_count":1,"process_count":2,)",
+           R"("thread_count":3,"timed_out":false,"interrupted":false,)",
+           R"("files_accessed":[],"network_attempts":[],"suspicious_activity":[],)",
+           R"("syscall_counts":{"kexec_load":1,"openat":2},)",
+           R"("error_counts":{"kexec_load":1,"openat":1},"gaps":5,"incomplete":true,)",
+           R"("reason":"terminated before the end of the event stream")",
+       }) {
+    EXPECT_NE(summary.find(expected), std::string::npos) << expected << "\n" << summary;
+  }
+  EXPECT_TRUE(testing::IsValidJson(summary));
+  EXPECT_TRUE(sink.closed);
+  EXPECT_TRUE(stream.Finish("again").ok());  // idempotent
+  EXPECT_EQ(sink.types.size(), 8u);
+}
+
+TEST(EventStreamTest, FallbackSummaryEvenForAnEmptyStream) {
+  RecordingSink sink;
+  EventStream stream(&sink, [](const std::string&) {});
+  ASSERT_TRUE(stream.Finish("no events").ok());
+  ASSERT_EQ(sink.types, (std::vector<std::string>{"summary"}));
+  EXPECT_NE(sink.lines[0].find(R"("total_syscalls":0)"), std::string::npos);
+  EXPECT_NE(sink.lines[0].find(R"("process_count":1)"), std::string::npos);
+}
+
+TEST(EventStreamTest, NothingIsDeliveredAfterFinish) {
+  RecordingSink sink;
+  EventStream stream(&sink, [](const std::string&) {});
+  ASSERT_TRUE(stream.Finish("done").ok());
+  ASSERT_TRUE(stream.Deliver(BatchMessage({testing::SandboxEvent(kRun)})).ok());
+  EXPECT_EQ(sink.types.size(), 1u);
+}
+
+TEST(EventFieldsTest, TimestampsRoundTrip) {
+  const uint64_t ns = 1795905639123456000ULL;
+  const std::string text = FormatTimestamp(ns);
+  EXPECT_EQ(text.size(), 27u);
+  EXPECT_EQ(text.back(), 'Z');
+  EXPECT_EQ(ParseTimestamp(text), ns);
+  EXPECT_EQ(ParseTimestamp("2026-11-28T22:40:39Z"), 1795905639000000000ULL);
+  EXPECT_FALSE(ParseTimestamp("yesterday").has_value());
+}
+
+}  // namespace
+}  // namespace sandtrace::sinks

@@ -1,0 +1,137 @@
+#include "sinks/jsonl_sink.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "sinks/event_stream.h"
+#include "tests/sinks/test_events.h"
+
+namespace sandtrace::sinks {
+namespace {
+
+using testing::BatchMessage;
+using testing::EndMessage;
+using testing::ReadFile;
+using testing::SplitLines;
+
+const std::string kRun = "0123456789abcdef0123456789abcdef";
+
+class JsonlSinkTest : public ::testing::Test {
+ protected:
+  testing::TempDir dir_;
+  std::string path_ = dir_.File("trace.jsonl");
+};
+
+TEST_F(JsonlSinkTest, OneValidLinePerEventSummaryLast) {
+  Result<std::unique_ptr<JsonlSink>> sink = JsonlSink::OpenPath(path_);
+  ASSERT_TRUE(sink.ok()) << sink.error().message();
+  EventStream stream(sink->get(), [](const std::string&) {});
+  ASSERT_TRUE(stream
+                  .Deliver(BatchMessage({
+                      testing::SandboxEvent(kRun),
+                      testing::OpenatEvent(10, std::string("/tmp/\xff\n", 7), "O_RDONLY", 3,
+                                           "file_read"),
+                      testing::SummaryEvent(kRun, 2),
+                  }))
+                  .ok());
+  ASSERT_TRUE(stream
+                  .Deliver(BatchMessage({testing::ConnectEvent(10, "10.0.0.1", 443, -111)},
+                                        1, 3))
+                  .ok());
+  ASSERT_TRUE(stream.Deliver(EndMessage(2, 4)).ok());
+  ASSERT_TRUE(stream.Finish("unused").ok());
+
+  const std::vector<std::string> lines = SplitLines(ReadFile(path_));
+  ASSERT_EQ(lines.size(), 4u);
+  for (const std::string& line : lines) EXPECT_TRUE(testing::IsValidJson(line)) << line;
+  EXPECT_EQ(lines[0].rfind(R"({"event_type":"sandbox")", 0), 0u);
+  EXPECT_NE(lines[1].find(R"("path":"/tmp/\\xff\n")"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[1].find("18446744073709551615"), std::string::npos);
+  EXPECT_EQ(lines[3].rfind(R"({"event_type":"summary")", 0), 0u);
+  int summaries = 0;
+  for (const std::string& line : lines) summaries += line.find("\"summary\"") != std::string::npos;
+  EXPECT_EQ(summaries, 1);
+}
+
+TEST_F(JsonlSinkTest, NothingIsWrittenBeforeTheBatchEnds) {
+  Result<std::unique_ptr<JsonlSink>> sink = JsonlSink::OpenPath(path_);
+  ASSERT_TRUE(sink.ok());
+  msgpack::object_handle event = testing::ToObject(testing::SandboxEvent(kRun));
+  ASSERT_TRUE((*sink)->Write(event.get()).ok());
+  EXPECT_EQ(ReadFile(path_), "");
+  ASSERT_TRUE((*sink)->Flush().ok());
+  EXPECT_EQ(SplitLines(ReadFile(path_)).size(), 1u);
+  ASSERT_TRUE((*sink)->Close().ok());
+}
+
+TEST_F(JsonlSinkTest, GapAndFallbackSummaryWhenTheStreamBreaksOff) {
+  Result<std::unique_ptr<JsonlSink>> sink = JsonlSink::OpenPath(path_);
+  ASSERT_TRUE(sink.ok());
+  EventStream stream(sink->get(), [](const std::string&) {});
+  ASSERT_TRUE(stream.Deliver(BatchMessage({testing::SandboxEvent(kRun)})).ok());
+  wire::Message late = BatchMessage({testing::SyscallEvent(10, "read", "file_read", 1)}, 2, 5);
+  late.lost_messages = 1;
+  late.lost_records = 4;
+  ASSERT_TRUE(stream.Deliver(late).ok());
+  ASSERT_TRUE(stream.Finish("terminated before the end of the event stream").ok());
+
+  const std::vector<std::string> lines = SplitLines(ReadFile(path_));
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_NE(lines[1].find(R"("event_type":"gap")"), std::string::npos);
+  EXPECT_NE(lines[1].find(R"("stage":"analyzer->sink")"), std::string::npos);
+  EXPECT_NE(lines[3].find(R"("event_type":"summary")"), std::string::npos);
+  EXPECT_NE(lines[3].find(R"("total_syscalls":1)"), std::string::npos);
+  EXPECT_NE(lines[3].find(R"("outcome":"aborted")"), std::string::npos);
+  EXPECT_NE(lines[3].find(R"("gaps":4)"), std::string::npos);
+  EXPECT_NE(lines[3].find(R"("incomplete":true)"), std::string::npos);
+}
+
+TEST_F(JsonlSinkTest, TruncatesAnExistingFile) {
+  {
+    FILE* f = fopen(path_.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    fputs("old content\nold content\n", f);
+    fclose(f);
+  }
+  Result<std::unique_ptr<JsonlSink>> sink = JsonlSink::OpenPath(path_);
+  ASSERT_TRUE(sink.ok());
+  ASSERT_TRUE((*sink)->Close().ok());
+  EXPECT_EQ(ReadFile(path_), "");
+}
+
+TEST_F(JsonlSinkTest, UnwritablePathFailsAtOpenNamingTheFile) {
+  const std::string bad = dir_.File("missing-dir/trace.jsonl");
+  Result<std::unique_ptr<JsonlSink>> sink = JsonlSink::OpenPath(bad);
+  ASSERT_FALSE(sink.ok());
+  EXPECT_NE(sink.error().message().find(bad), std::string::npos);
+  EXPECT_EQ(sink.error().code, ENOENT);
+}
+
+TEST_F(JsonlSinkTest, AdoptedFdIsWrittenAndClosed) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  Result<std::unique_ptr<JsonlSink>> sink = JsonlSink::AdoptFd(fds[1]);
+  ASSERT_TRUE(sink.ok());
+  EventStream stream(sink->get(), [](const std::string&) {});
+  ASSERT_TRUE(stream.Deliver(BatchMessage({testing::SandboxEvent(kRun)})).ok());
+  ASSERT_TRUE(stream.Finish("x").ok());
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) text.append(buf, n);  // EOF: closed
+  close(fds[0]);
+  EXPECT_EQ(SplitLines(text).size(), 2u);
+}
+
+TEST_F(JsonlSinkTest, BadFdsAreRejected) {
+  EXPECT_FALSE(JsonlSink::AdoptFd(-1).ok());
+  EXPECT_FALSE(JsonlSink::AdoptFd(987).ok());
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  EXPECT_FALSE(JsonlSink::AdoptFd(fds[0]).ok());  // the read end
+  close(fds[0]);
+  close(fds[1]);
+}
+
+}  // namespace
+}  // namespace sandtrace::sinks
