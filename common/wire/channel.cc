@@ -68,12 +68,23 @@ Status Sender::Close(int timeout_ms) {
     if (end_sent_) {
       // Wait for the receiver's acknowledgement of the end message: only then is everything
       // delivered (libzmq can discard queued ipc messages of a closed socket despite linger).
-      zmq::pollitem_t item{impl_->socket.handle(), 0, ZMQ_POLLIN, 0};
-      if (zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms)) > 0) {
-        zmq::message_t ack;
-        (void)impl_->socket.recv(ack, zmq::recv_flags::none);
-      } else {
-        result = Error{ETIMEDOUT, "waiting for the receiver to acknowledge the end of stream"};
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+      result = Error{ETIMEDOUT, "waiting for the receiver to acknowledge the end of stream"};
+      for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) break;
+        zmq::pollitem_t item{impl_->socket.handle(), 0, ZMQ_POLLIN, 0};
+        try {
+          if (zmq::poll(&item, 1, left) == 0) continue;
+          zmq::message_t ack;
+          if (impl_->socket.recv(ack, zmq::recv_flags::dontwait)) {
+            result = {};
+            break;
+          }
+        } catch (const zmq::error_t& e) {
+          if (e.num() != EINTR) throw;  // a timer signal of the caller: keep waiting
+        }
       }
     }
     impl_->socket.set(zmq::sockopt::linger, timeout_ms);
