@@ -33,6 +33,7 @@ SummaryBuilder::Counts& SummaryBuilder::CountsOf(int64_t nr) {
 }
 
 void SummaryBuilder::AddPath(std::string_view path, const SyscallFacts& facts) {
+  if (path.empty()) return;  // AT_EMPTY_PATH: the call names the file by its descriptor
   if (files_.size() < kMaxFilesAccessed && !seen_files_.contains(path)) {
     seen_files_.emplace(path);
     files_.emplace_back(path);

@@ -140,6 +140,7 @@ TEST_F(SummaryTest, FilesAccessedAreDistinctInOrderOfFirstUse) {
   Open("/lib/libc.so.6");
   Open("/etc/ld.so.cache");
   Open("/nonexistent", -2);
+  Open("");  // AT_EMPTY_PATH
   auto r = Syscall(kRename, {1, 2}, 0);
   Capture(r, 0, CaptureKind::kString, "a");
   Capture(r, 1, CaptureKind::kString, "b");
