@@ -195,3 +195,21 @@ def test_timeout_kills_a_daemonised_grandchild(tmp_path, marker):
 def test_timeout_zero_means_no_limit(tmp_path):
     events, _ = st.traced(tmp_path, [st.helper("syscall-loop"), "3"], "--timeout", "0")
     assert st.summary(events)["timed_out"] is False
+
+
+def test_command_found_on_path_and_its_arguments_are_its_own(tmp_path):
+    # No "--": every argument after COMMAND belongs to it, even ones that look like options.
+    out = tmp_path / "t.jsonl"
+    env = dict(os.environ, PATH=f"{st.BIN}:/usr/bin:/bin")
+    p = st.run([st.SANDTRACE, "run", "--trace-only", "-o", out, "st-syscall-loop", "2", "-v",
+                "--timeout", "1", "-o", "x"], env=env)
+    assert p.returncode == 0, st.describe(p)
+    assert p.stdout == b"done 2\n"
+    assert not (tmp_path / "x").exists()
+    events = st.load_jsonl(out)
+    command = ["st-syscall-loop", "2", "-v", "--timeout", "1", "-o", "x"]
+    assert events[0]["command"] == command
+    assert events[0]["executable"] == str(st.BIN / "st-syscall-loop")
+    execs = st.of_type(events, "process", "exec")
+    assert execs[0]["argv"] == command
+    assert st.summary(events)["timed_out"] is False

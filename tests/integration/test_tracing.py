@@ -240,8 +240,9 @@ def test_group_stop_is_seen_by_the_parent(tmp_path):
     # waitpid(WUNTRACED) reports the child stopped, so the program prints "stopped".
     plain = st.run([st.helper("group-stop")], timeout=60)
     assert plain.stdout.decode().splitlines() == ["stopped", "child resumed", "ok"]
-    p = st.run(st.sandtrace_args("--timeout", "60", command=[st.helper("group-stop")],
-                                 timeout_flags=False), timeout=120)
+    p = st.run(st.sandtrace_args("--timeout", "60", "-o", tmp_path / "t.jsonl",
+                                 command=[st.helper("group-stop")], timeout_flags=False),
+               timeout=120)
     assert p.returncode == 0, st.describe(p)
     assert p.stdout == plain.stdout
 
