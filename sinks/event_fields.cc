@@ -49,9 +49,8 @@ std::string FormatTimestamp(uint64_t unix_ns) {
   struct tm utc {};
   gmtime_r(&seconds, &utc);
   char buffer[96];  // room for any int the compiler thinks tm fields may hold
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ",
-                utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
-                utc.tm_sec, micros);
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, micros);
   return buffer;
 }
 

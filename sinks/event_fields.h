@@ -4,9 +4,8 @@
 // the timestamp format every event uses (RFC 3339 UTC with microseconds and "Z").
 #pragma once
 
-#include <msgpack.hpp>
-
 #include <cstdint>
+#include <msgpack.hpp>
 #include <optional>
 #include <string>
 #include <string_view>

@@ -38,14 +38,14 @@ Status EventStream::Deliver(const wire::Message& message) {
   }
   if (message.header.type != wire::MessageType::kEventBatch) {
     if (message.header.type != wire::MessageType::kEnd) {
-      warn_("ignoring a message of type " +
-            std::to_string(static_cast<int>(message.header.type)) + " on an event stream");
+      warn_("ignoring a message of type " + std::to_string(static_cast<int>(message.header.type)) +
+            " on an event stream");
     }
     return sink_->Flush();
   }
   std::vector<msgpack::object_handle> events;
-  Status unpacked = wire::UnpackObjects(message.body.data(), message.body.size(),
-                                        message.header.count, &events);
+  Status unpacked =
+      wire::UnpackObjects(message.body.data(), message.body.size(), message.header.count, &events);
   if (!unpacked) {
     warn_("event batch " + std::to_string(message.header.seq) +
           " is malformed and counted as lost: " + unpacked.error().message());
@@ -127,10 +127,9 @@ void EventStream::Observe(const msgpack::object& event, std::string_view type) {
 Status EventStream::Finish(std::string_view reason_if_incomplete) {
   if (finished_) return {};
   finished_ = true;
-  const msgpack::object_handle summary =
-      !summary_ ? FallbackSummary(reason_if_incomplete)
-      : lost_records_here_ > 0 ? SummaryWithOwnGaps()
-                               : msgpack::clone(summary_->get());
+  const msgpack::object_handle summary = !summary_ ? FallbackSummary(reason_if_incomplete)
+                                         : lost_records_here_ > 0 ? SummaryWithOwnGaps()
+                                                                  : msgpack::clone(summary_->get());
   Status written = sink_->Write(summary.get());
   Status flushed = written ? sink_->Flush() : written;
   Status closed = sink_->Close();

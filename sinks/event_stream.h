@@ -7,11 +7,10 @@
 // "aborted", exit_code 1 and "incomplete": true.
 #pragma once
 
-#include <msgpack.hpp>
-
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <msgpack.hpp>
 #include <optional>
 #include <string>
 #include <string_view>

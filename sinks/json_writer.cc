@@ -22,16 +22,24 @@ class JsonEmitter {
 
   void Value(const msgpack::object& o, int depth) {
     switch (o.type) {
-      case msgpack::type::NIL: return Literal("null", 4);
+      case msgpack::type::NIL:
+        return Literal("null", 4);
       case msgpack::type::BOOLEAN:
         return o.via.boolean ? Literal("true", 4) : Literal("false", 5);
-      case msgpack::type::POSITIVE_INTEGER: return Integer(o.via.u64);
-      case msgpack::type::NEGATIVE_INTEGER: return Integer(o.via.i64);
-      case msgpack::type::FLOAT32: return Float(static_cast<float>(o.via.f64));
-      case msgpack::type::FLOAT64: return Float(o.via.f64);
-      case msgpack::type::STR: return String({o.via.str.ptr, o.via.str.size});
-      case msgpack::type::BIN: return String({o.via.bin.ptr, o.via.bin.size});
-      case msgpack::type::EXT: return String({o.via.ext.ptr, o.via.ext.size});
+      case msgpack::type::POSITIVE_INTEGER:
+        return Integer(o.via.u64);
+      case msgpack::type::NEGATIVE_INTEGER:
+        return Integer(o.via.i64);
+      case msgpack::type::FLOAT32:
+        return Float(static_cast<float>(o.via.f64));
+      case msgpack::type::FLOAT64:
+        return Float(o.via.f64);
+      case msgpack::type::STR:
+        return String({o.via.str.ptr, o.via.str.size});
+      case msgpack::type::BIN:
+        return String({o.via.bin.ptr, o.via.bin.size});
+      case msgpack::type::EXT:
+        return String({o.via.ext.ptr, o.via.ext.size});
       case msgpack::type::ARRAY:
         if (depth >= kMaxJsonDepth) break;
         return Array(o, depth);

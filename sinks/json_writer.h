@@ -7,7 +7,6 @@
 #pragma once
 
 #include <msgpack.hpp>
-
 #include <string>
 #include <string_view>
 

@@ -19,7 +19,8 @@ Result<std::unique_ptr<JsonlSink>> JsonlSink::AdoptFd(int fd) {
   const std::string name = "fd " + std::to_string(fd);
   const int flags = fd < 0 ? -1 : fcntl(fd, F_GETFL);
   if (flags < 0) return Error{EBADF, "JSONL output " + name};
-  if ((flags & O_ACCMODE) == O_RDONLY) return Error{EBADF, "JSONL output " + name + " is read-only"};
+  if ((flags & O_ACCMODE) == O_RDONLY)
+    return Error{EBADF, "JSONL output " + name + " is read-only"};
   return std::unique_ptr<JsonlSink>(new JsonlSink(fd, name));
 }
 

@@ -41,27 +41,34 @@ void Statement::BindInt(int index, int64_t value) {
 }
 
 void Statement::BindText(int index, std::string_view text) {
-  const int rc = sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC,
-                                     SQLITE_UTF8);
+  const int rc =
+      sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
   if (rc != SQLITE_OK) bind_error_ = rc;
 }
 
 void Statement::Bind(int index, const msgpack::object* value) {
   if (value == nullptr) return BindNull(index);
   switch (value->type) {
-    case msgpack::type::NIL: return BindNull(index);
-    case msgpack::type::BOOLEAN: return BindInt(index, value->via.boolean ? 1 : 0);
-    case msgpack::type::POSITIVE_INTEGER: return BindInt(index, static_cast<int64_t>(value->via.u64));
-    case msgpack::type::NEGATIVE_INTEGER: return BindInt(index, value->via.i64);
+    case msgpack::type::NIL:
+      return BindNull(index);
+    case msgpack::type::BOOLEAN:
+      return BindInt(index, value->via.boolean ? 1 : 0);
+    case msgpack::type::POSITIVE_INTEGER:
+      return BindInt(index, static_cast<int64_t>(value->via.u64));
+    case msgpack::type::NEGATIVE_INTEGER:
+      return BindInt(index, value->via.i64);
     case msgpack::type::FLOAT32:
     case msgpack::type::FLOAT64:
       if (int rc = sqlite3_bind_double(stmt_, index, value->via.f64); rc != SQLITE_OK) {
         bind_error_ = rc;
       }
       return;
-    case msgpack::type::STR: return BindText(index, {value->via.str.ptr, value->via.str.size});
-    case msgpack::type::BIN: return BindText(index, {value->via.bin.ptr, value->via.bin.size});
-    default: break;
+    case msgpack::type::STR:
+      return BindText(index, {value->via.str.ptr, value->via.str.size});
+    case msgpack::type::BIN:
+      return BindText(index, {value->via.bin.ptr, value->via.bin.size});
+    default:
+      break;
   }
   if (json_used_ >= kJsonColumns) {  // more JSON columns than scratch buffers: a programming error
     bind_error_ = SQLITE_RANGE;
@@ -111,8 +118,8 @@ Error Statement::StepError() const { return db_->MakeError(Head(sqlite3_sql(stmt
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path) {
   sqlite3* handle = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &handle,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   std::unique_ptr<Database> db(new Database(handle, path));
   if (rc != SQLITE_OK) return db->MakeError("cannot open the database");
   // SQLite silently falls back to read-only access for a write-protected file.

@@ -5,11 +5,11 @@
 // fields into columns without converting them first.
 #pragma once
 
-#include <msgpack.hpp>
 #include <sqlite3.h>
 
 #include <cstdint>
 #include <memory>
+#include <msgpack.hpp>
 #include <string>
 #include <string_view>
 

@@ -131,9 +131,9 @@ Status EnsureSchema(Database* db) {
   Result<int64_t> version = db->QueryInt("PRAGMA user_version");
   if (!version) return fail(version.error());
   if (*version > kSchemaVersion) {
-    return fail(PlainError("sqlite " + db->path() + ": schema version " +
-                           std::to_string(*version) + " is newer than this sandtrace's (" +
-                           std::to_string(kSchemaVersion) + ")"));
+    return fail(PlainError("sqlite " + db->path() + ": schema version " + std::to_string(*version) +
+                           " is newer than this sandtrace's (" + std::to_string(kSchemaVersion) +
+                           ")"));
   }
   if (Status s = db->Exec(kTables, "creating the tables"); !s) return fail(s.error());
   if (Status s = db->Exec(kViews, "creating the views"); !s) return fail(s.error());

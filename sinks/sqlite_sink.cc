@@ -80,10 +80,14 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::Open(const std::string& path) {
 
 Status SqliteSink::Prepare() {
   const std::pair<Statement*, const char*> all[] = {
-      {&sql_.insert_run, kInsertRun},         {&sql_.finish_run, kFinishRun},
-      {&sql_.insert_syscall, kInsertSyscall}, {&sql_.insert_process, kInsertProcess},
-      {&sql_.set_exec, kSetExec},             {&sql_.set_end, kSetEnd},
-      {&sql_.insert_alert, kInsertAlert},     {&sql_.insert_gap, kInsertGap},
+      {&sql_.insert_run, kInsertRun},
+      {&sql_.finish_run, kFinishRun},
+      {&sql_.insert_syscall, kInsertSyscall},
+      {&sql_.insert_process, kInsertProcess},
+      {&sql_.set_exec, kSetExec},
+      {&sql_.set_end, kSetEnd},
+      {&sql_.insert_alert, kInsertAlert},
+      {&sql_.insert_gap, kInsertGap},
   };
   for (const auto& [statement, sql] : all) {
     Result<Statement> prepared = db_->Prepare(sql);

@@ -27,6 +27,5 @@ Result<std::unique_ptr<Sink>> OpenOutput(const StageFlags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return sandtrace::sinks::RunSinkStage({"sandtrace-sink-term", {"color"}}, argc, argv,
-                                        OpenOutput);
+  return sandtrace::sinks::RunSinkStage({"sandtrace-sink-term", {"color"}}, argc, argv, OpenOutput);
 }

@@ -26,8 +26,7 @@ constexpr char kMagenta[] = "\x1b[35m";
 constexpr char kCyan[] = "\x1b[36m";
 
 // Appends `text` wrapped in `color` when colours are on.
-void Paint(const TerminalStyle& style, const char* color, std::string_view text,
-           std::string* out) {
+void Paint(const TerminalStyle& style, const char* color, std::string_view text, std::string* out) {
   if (style.color && color != nullptr) out->append(color);
   out->append(text);
   if (style.color && color != nullptr) out->append(kReset);
@@ -86,8 +85,8 @@ void AppendAddress(const msgpack::object& addr, std::string* out) {
   out->push_back('}');
 }
 
-void AppendArgValue(std::string_view key, const msgpack::object& value,
-                    const TerminalStyle& style, std::string* out) {
+void AppendArgValue(std::string_view key, const msgpack::object& value, const TerminalStyle& style,
+                    std::string* out) {
   if (key == "addr" && value.type == msgpack::type::MAP) return AppendAddress(value, out);
   switch (value.type) {
     case msgpack::type::STR:
@@ -95,7 +94,8 @@ void AppendArgValue(std::string_view key, const msgpack::object& value,
       if (key == "path" || key == "path2") return AppendQuoted(AsText(&value), style, out);
       return AppendText(AsText(&value), out);
     case msgpack::type::POSITIVE_INTEGER:
-    case msgpack::type::NEGATIVE_INTEGER: return AppendInt(*AsInt(&value), out);
+    case msgpack::type::NEGATIVE_INTEGER:
+      return AppendInt(*AsInt(&value), out);
     case msgpack::type::ARRAY: {
       const uint32_t n = value.via.array.size;
       const uint32_t shown = style.full || n <= kShortList ? n : kShortList;

@@ -8,7 +8,6 @@
 #pragma once
 
 #include <msgpack.hpp>
-
 #include <string>
 
 namespace sandtrace::sinks {

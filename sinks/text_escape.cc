@@ -42,19 +42,30 @@ char* WritePair(char a, char b, char* out) {
 // The escape of one ASCII byte of class kEscape.
 char* WriteAsciiEscape(unsigned char byte, EscapeMode mode, char* out) {
   switch (byte) {
-    case '"': return WritePair('\\', '"', out);
-    case '\\': return WritePair('\\', '\\', out);
-    case '\n': return WritePair('\\', 'n', out);
-    case '\t': return WritePair('\\', 't', out);
-    case '\r': return WritePair('\\', 'r', out);
-    default: break;
+    case '"':
+      return WritePair('\\', '"', out);
+    case '\\':
+      return WritePair('\\', '\\', out);
+    case '\n':
+      return WritePair('\\', 'n', out);
+    case '\t':
+      return WritePair('\\', 't', out);
+    case '\r':
+      return WritePair('\\', 'r', out);
+    default:
+      break;
   }
   if (mode == EscapeMode::kTerminal) return WriteHexByte("\\x", 2, byte, out);
   switch (byte) {
-    case 0x7f: *out = static_cast<char>(byte); return out + 1;  // DEL is valid in JSON
-    case '\b': return WritePair('\\', 'b', out);
-    case '\f': return WritePair('\\', 'f', out);
-    default: return WriteHexByte("\\u00", 4, byte, out);
+    case 0x7f:
+      *out = static_cast<char>(byte);
+      return out + 1;  // DEL is valid in JSON
+    case '\b':
+      return WritePair('\\', 'b', out);
+    case '\f':
+      return WritePair('\\', 'f', out);
+    default:
+      return WriteHexByte("\\u00", 4, byte, out);
   }
 }
 

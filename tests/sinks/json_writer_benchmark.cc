@@ -12,11 +12,11 @@ namespace {
 using testing::Map;
 
 msgpack::object_handle TypicalEvent() {
-  return testing::ToObject(testing::SyscallEvent(
-      4242, "openat", "file_read", 3, "allow",
-      Map{{"dirfd", "AT_FDCWD"},
-          {"path", "/usr/lib/x86_64-linux-gnu/libc.so.6"},
-          {"flags", "O_RDONLY|O_CLOEXEC"}}));
+  return testing::ToObject(
+      testing::SyscallEvent(4242, "openat", "file_read", 3, "allow",
+                            Map{{"dirfd", "AT_FDCWD"},
+                                {"path", "/usr/lib/x86_64-linux-gnu/libc.so.6"},
+                                {"flags", "O_RDONLY|O_CLOEXEC"}}));
 }
 
 void BM_EventToJsonLine(benchmark::State& state) {
@@ -33,8 +33,9 @@ void BM_EventToJsonLine(benchmark::State& state) {
 BENCHMARK(BM_EventToJsonLine);
 
 void BM_UnpackAndWriteBatch(benchmark::State& state) {
-  std::vector<testing::Value> events(256, testing::SyscallEvent(
-      4242, "read", "file_read", 832, "allow", Map{{"fd", 3}, {"count", 832}}));
+  std::vector<testing::Value> events(256,
+                                     testing::SyscallEvent(4242, "read", "file_read", 832, "allow",
+                                                           Map{{"fd", 3}, {"count", 832}}));
   const std::string body = testing::PackBody(events);
   TextBuffer out;
   for (auto _ : state) {

@@ -76,9 +76,8 @@ TEST(JsonWriterTest, NestingKeepsKeyOrder) {
                           {"a", Map{{"raw", Array{1, 2, 18446744073709551615ULL}},
                                     {"decoded", Map{{"path", "/x"}, {"argv", Array{}}}}}},
                           {"m", Map{}}};
-  EXPECT_EQ(Json(event),
-            R"({"z":1,"a":{"raw":[1,2,18446744073709551615],)"
-            R"("decoded":{"path":"/x","argv":[]}},"m":{}})");
+  EXPECT_EQ(Json(event), R"({"z":1,"a":{"raw":[1,2,18446744073709551615],)"
+                         R"("decoded":{"path":"/x","argv":[]}},"m":{}})");
 }
 
 TEST(JsonWriterTest, NonStringKeysBecomeStrings) {

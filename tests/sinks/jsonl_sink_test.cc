@@ -27,18 +27,16 @@ TEST_F(JsonlSinkTest, OneValidLinePerEventSummaryLast) {
   Result<std::unique_ptr<JsonlSink>> sink = JsonlSink::OpenPath(path_);
   ASSERT_TRUE(sink.ok()) << sink.error().message();
   EventStream stream(sink->get(), [](const std::string&) {});
-  ASSERT_TRUE(stream
-                  .Deliver(BatchMessage({
-                      testing::SandboxEvent(kRun),
-                      testing::OpenatEvent(10, std::string("/tmp/\xff\n", 7), "O_RDONLY", 3,
-                                           "file_read"),
-                      testing::SummaryEvent(kRun, 2),
-                  }))
-                  .ok());
-  ASSERT_TRUE(stream
-                  .Deliver(BatchMessage({testing::ConnectEvent(10, "10.0.0.1", 443, -111)},
-                                        1, 3))
-                  .ok());
+  ASSERT_TRUE(
+      stream
+          .Deliver(BatchMessage({
+              testing::SandboxEvent(kRun),
+              testing::OpenatEvent(10, std::string("/tmp/\xff\n", 7), "O_RDONLY", 3, "file_read"),
+              testing::SummaryEvent(kRun, 2),
+          }))
+          .ok());
+  ASSERT_TRUE(
+      stream.Deliver(BatchMessage({testing::ConnectEvent(10, "10.0.0.1", 443, -111)}, 1, 3)).ok());
   ASSERT_TRUE(stream.Deliver(EndMessage(2, 4)).ok());
   ASSERT_TRUE(stream.Finish("unused").ok());
 

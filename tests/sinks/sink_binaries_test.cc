@@ -59,8 +59,9 @@ class SinkBinaryTest : public ::testing::Test {
     ASSERT_TRUE(sender.ok());
     for (const std::vector<Value>& batch : batches) {
       const std::string body = testing::PackBody(batch);
-      ASSERT_TRUE(sender->Send(wire::MessageType::kEventBatch,
-                               static_cast<uint32_t>(batch.size()), body.data(), body.size())
+      ASSERT_TRUE(sender
+                      ->Send(wire::MessageType::kEventBatch, static_cast<uint32_t>(batch.size()),
+                             body.data(), body.size())
                       .ok());
     }
     if (!end) {

@@ -97,10 +97,12 @@ TEST_F(SqliteSinkTest, TwoRunsAppendToOneDatabase) {
   EXPECT_EQ(Query("SELECT run_id, COUNT(*), MIN(seq), MAX(seq) FROM syscalls GROUP BY run_id "
                   "ORDER BY run_id"),
             (std::vector<std::string>{kRunA + "|4|1|4", kRunB + "|2|1|2"}));
-  EXPECT_EQ(Query("SELECT host, command, executable, start, trace_only, json_array_length(layers),"
-                  " json_extract(summary, '$.event_type') FROM runs WHERE run_id = '" + kRunA + "'"),
-            (std::vector<std::string>{
-                R"(testhost|["/bin/true","--flag"]|/usr/bin/true|2026-11-28T22:40:39.000000Z|0|8|summary)"}));
+  EXPECT_EQ(
+      Query("SELECT host, command, executable, start, trace_only, json_array_length(layers),"
+            " json_extract(summary, '$.event_type') FROM runs WHERE run_id = '" +
+            kRunA + "'"),
+      (std::vector<std::string>{
+          R"(testhost|["/bin/true","--flag"]|/usr/bin/true|2026-11-28T22:40:39.000000Z|0|8|summary)"}));
   EXPECT_EQ(Query("PRAGMA user_version"), (std::vector<std::string>{"1"}));
   EXPECT_EQ(Query("PRAGMA journal_mode"), (std::vector<std::string>{"wal"}));
 }

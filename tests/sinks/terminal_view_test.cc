@@ -61,10 +61,12 @@ TEST(TerminalViewTest, StraceLikeLines) {
       text, "[pid   100] openat(AT_FDCWD, \"/etc/passwd\", O_RDONLY|O_CLOEXEC) = 3  file_read\n"))
       << text;
   EXPECT_TRUE(Contains(text, "openat(AT_FDCWD, \"/nope\", O_RDONLY) = -1 ENOENT  file_read\n"));
-  EXPECT_TRUE(Contains(text, "mmap(0x0, 0x85bcf47, 0x0, 0x0, 0x0, 0xffffffffffffffff) = "
-                             "0x7f0000001000  memory\n"));
-  EXPECT_TRUE(Contains(text, "kexec_load(0x0, 0x85bcf47, 0x0, 0x0, 0x0, 0xffffffffffffffff) = "
-                             "-1 EPERM  system  DENIED\n"));
+  EXPECT_TRUE(Contains(text,
+                       "mmap(0x0, 0x85bcf47, 0x0, 0x0, 0x0, 0xffffffffffffffff) = "
+                       "0x7f0000001000  memory\n"));
+  EXPECT_TRUE(Contains(text,
+                       "kexec_load(0x0, 0x85bcf47, 0x0, 0x0, 0x0, 0xffffffffffffffff) = "
+                       "-1 EPERM  system  DENIED\n"));
   EXPECT_TRUE(Contains(text, "connect(3, {AF_INET 10.0.0.1:443}) = -1 ECONNREFUSED  network\n"));
   EXPECT_TRUE(Contains(text, "[pid   100] --- exec /usr/bin/ls [\"ls\", \"-l\"] ---\n"));
   EXPECT_TRUE(Contains(text, "[pid   100] --- new process 101 ---\n"));
@@ -120,16 +122,18 @@ TEST(TerminalViewTest, SummaryBlockIsAlwaysThere) {
 }
 
 TEST(TerminalViewTest, FallbackSummarySaysItIsIncomplete) {
-  const std::string text =
-      Render(1, false, {testing::SandboxEvent(kRun), testing::SyscallEvent(9, "read", "file_read", 1)});
+  const std::string text = Render(
+      1, false, {testing::SandboxEvent(kRun), testing::SyscallEvent(9, "read", "file_read", 1)});
   EXPECT_TRUE(Contains(text, "outcome     aborted, exit code 1\n")) << text;
   EXPECT_TRUE(Contains(text, "trace       incomplete: unused\n"));
 }
 
 TEST(TerminalViewTest, NoEscapeCodesWithoutColourEvenFromHostileNames) {
   const std::vector<Value> hostile = {
-      testing::OpenatEvent(1, "/tmp/\x1b]0;owned\x07\x1b[2J\xc2\x9b" "31m", "O_RDONLY", 3,
-                           "file_read"),
+      testing::OpenatEvent(1,
+                           "/tmp/\x1b]0;owned\x07\x1b[2J\xc2\x9b"
+                           "31m",
+                           "O_RDONLY", 3, "file_read"),
       testing::ExecEvent(1, "/tmp/\x1b[31mred", Array{"\x1b[1m"}),
   };
   for (int v = 0; v <= 3; ++v) {
@@ -153,9 +157,10 @@ TEST(TerminalViewTest, LongArgumentsAreAbbreviatedBelowVerbosityThree) {
   const std::string long_path = "/" + std::string(300, 'a');
   const std::vector<Value> events = {
       testing::OpenatEvent(1, long_path, "O_RDONLY", 3, "file_read"),
-      testing::SyscallEvent(1, "execve", "process", 0, "allow",
-                            Map{{"path", "/bin/x"},
-                                {"argv", Array{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}}}),
+      testing::SyscallEvent(
+          1, "execve", "process", 0, "allow",
+          Map{{"path", "/bin/x"},
+              {"argv", Array{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}}}),
   };
   const std::string short_text = Render(2, false, events);
   EXPECT_FALSE(Contains(short_text, long_path));

@@ -32,8 +32,8 @@ class JsonChecker {
 
  private:
   void SkipSpace() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' ||
-                                s_[pos_] == '\r')) {
+    while (pos_ < s_.size() &&
+           (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) {
       ++pos_;
     }
   }
@@ -173,17 +173,20 @@ msgpack::object_handle ToObject(const Value& value) {
 
 Value SandboxEvent(const std::string& run_id, const std::string& timestamp) {
   Array layers;
-  const char* names[] = {"user_namespace", "mount_namespace", "pid_namespace",
-                         "network_namespace", "no_new_privs", "landlock", "seccomp", "ptrace"};
+  const char* names[] = {"user_namespace", "mount_namespace", "pid_namespace", "network_namespace",
+                         "no_new_privs",   "landlock",        "seccomp",       "ptrace"};
   for (int i = 0; i < 8; ++i) {
-    layers.push_back(Map{{"layer", i + 1}, {"name", names[i]}, {"state", "applied"},
-                         {"detail", ""}});
+    layers.push_back(
+        Map{{"layer", i + 1}, {"name", names[i]}, {"state", "applied"}, {"detail", ""}});
   }
-  return Map{{"event_type", "sandbox"}, {"timestamp", timestamp},
-             {"run_id", run_id},        {"host", "testhost"},
+  return Map{{"event_type", "sandbox"},
+             {"timestamp", timestamp},
+             {"run_id", run_id},
+             {"host", "testhost"},
              {"command", Array{"/bin/true", "--flag"}},
              {"executable", "/usr/bin/true"},
-             {"trace_only", false},     {"follow_forks", true},
+             {"trace_only", false},
+             {"follow_forks", true},
              {"layers", layers}};
 }
 
@@ -192,10 +195,14 @@ Value SyscallEvent(int pid, const std::string& name, const std::string& category
   Map args{{"raw", Array{0ULL, 140234567ULL, 0ULL, 0ULL, 0ULL, 18446744073709551615ULL}}};
   if (!decoded.empty()) args.emplace_back("decoded", std::move(decoded));
   const bool success = ret < -4095 || ret > -1;
-  Map event{{"event_type", "syscall"}, {"timestamp", "2026-11-28T22:40:39.123456Z"},
-            {"pid", pid},              {"tgid", pid},
-            {"syscall", name},         {"syscall_nr", 257},
-            {"args", args},            {"return_value", ret},
+  Map event{{"event_type", "syscall"},
+            {"timestamp", "2026-11-28T22:40:39.123456Z"},
+            {"pid", pid},
+            {"tgid", pid},
+            {"syscall", name},
+            {"syscall_nr", 257},
+            {"args", args},
+            {"return_value", ret},
             {"success", success}};
   if (!success) event.emplace_back("error", error.empty() ? "ENOENT" : error);
   event.emplace_back("duration_us", 42);
@@ -219,41 +226,63 @@ Value ConnectEvent(int pid, const std::string& address, int port, long long ret)
 }
 
 Value SpawnEvent(int pid, int ppid, bool thread) {
-  return Map{{"event_type", "process"}, {"action", "spawn"},
+  return Map{{"event_type", "process"},
+             {"action", "spawn"},
              {"timestamp", "2026-11-28T22:40:39.200000Z"},
-             {"pid", pid}, {"tgid", thread ? ppid : pid}, {"ppid", ppid}, {"thread", thread}};
+             {"pid", pid},
+             {"tgid", thread ? ppid : pid},
+             {"ppid", ppid},
+             {"thread", thread}};
 }
 
 Value ExecEvent(int pid, const std::string& path, Array argv) {
   const std::string comm = path.substr(path.rfind('/') + 1);
-  return Map{{"event_type", "process"}, {"action", "exec"},
+  return Map{{"event_type", "process"},
+             {"action", "exec"},
              {"timestamp", "2026-11-28T22:40:39.300000Z"},
-             {"pid", pid}, {"comm", comm}, {"path", path}, {"argv", std::move(argv)}};
+             {"pid", pid},
+             {"comm", comm},
+             {"path", path},
+             {"argv", std::move(argv)}};
 }
 
 Value ExitedEvent(int pid, int code) {
-  return Map{{"event_type", "process"}, {"action", "exited"},
+  return Map{{"event_type", "process"},
+             {"action", "exited"},
              {"timestamp", "2026-11-28T22:40:40.000000Z"},
-             {"pid", pid}, {"tgid", pid}, {"exit_code", code}, {"thread", false}};
+             {"pid", pid},
+             {"tgid", pid},
+             {"exit_code", code},
+             {"thread", false}};
 }
 
 Value SignaledEvent(int pid, const std::string& signal) {
-  return Map{{"event_type", "process"}, {"action", "signaled"},
+  return Map{{"event_type", "process"},
+             {"action", "signaled"},
              {"timestamp", "2026-11-28T22:40:40.000000Z"},
-             {"pid", pid}, {"tgid", pid}, {"signal", signal}, {"core_dumped", false},
+             {"pid", pid},
+             {"tgid", pid},
+             {"signal", signal},
+             {"core_dumped", false},
              {"thread", false}};
 }
 
 Value AlertEvent(int pid, const std::string& rule, const std::string& severity) {
-  return Map{{"event_type", "alert"}, {"timestamp", "2026-11-28T22:40:39.500000Z"},
-             {"rule", rule}, {"severity", severity}, {"message", "read of " + rule},
+  return Map{{"event_type", "alert"},
+             {"timestamp", "2026-11-28T22:40:39.500000Z"},
+             {"rule", rule},
+             {"severity", severity},
+             {"message", "read of " + rule},
              {"pid", pid},
              {"event", OpenatEvent(pid, "/home/u/.ssh/id_rsa", "O_RDONLY", 3, "file_read")}};
 }
 
 Value GapEvent(const std::string& stage, int lost_records, int lost_messages) {
-  return Map{{"event_type", "gap"}, {"timestamp", "2026-11-28T22:40:39.600000Z"},
-             {"stage", stage}, {"lost_records", lost_records}, {"lost_messages", lost_messages}};
+  return Map{{"event_type", "gap"},
+             {"timestamp", "2026-11-28T22:40:39.600000Z"},
+             {"stage", stage},
+             {"lost_records", lost_records},
+             {"lost_messages", lost_messages}};
 }
 
 Value SummaryEvent(const std::string& run_id, int total_syscalls, int exit_code, int gaps) {
@@ -271,12 +300,16 @@ Value SummaryEvent(const std::string& run_id, int total_syscalls, int exit_code,
              {"timed_out", false},
              {"interrupted", false},
              {"files_accessed", Array{"/etc/passwd", "/home/u/.ssh/id_rsa"}},
-             {"network_attempts",
-              Array{Map{{"pid", 100}, {"syscall", "connect"}, {"family", "AF_INET"},
-                        {"address", "10.0.0.1"}, {"port", 443}, {"success", false}}}},
-             {"suspicious_activity",
-              Array{Map{{"pid", 100}, {"rule", "ssh_keys"}, {"path", "/home/u/.ssh/id_rsa"},
-                        {"syscall", "openat"}}}},
+             {"network_attempts", Array{Map{{"pid", 100},
+                                            {"syscall", "connect"},
+                                            {"family", "AF_INET"},
+                                            {"address", "10.0.0.1"},
+                                            {"port", 443},
+                                            {"success", false}}}},
+             {"suspicious_activity", Array{Map{{"pid", 100},
+                                               {"rule", "ssh_keys"},
+                                               {"path", "/home/u/.ssh/id_rsa"},
+                                               {"syscall", "openat"}}}},
              {"syscall_counts", Map{{"openat", 2}, {"connect", 1}}},
              {"error_counts", Map{{"connect", 1}}},
              {"gaps", gaps}};

@@ -3,9 +3,8 @@
 // checker for what the sinks write.
 #pragma once
 
-#include <msgpack.hpp>
-
 #include <cstdint>
+#include <msgpack.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -52,11 +51,11 @@ using Array = Value::Array;
 msgpack::object_handle ToObject(const Value& value);
 
 // Events in the shape of docs/events.md.
-Value SandboxEvent(const std::string& run_id, const std::string& timestamp =
-                                                  "2026-11-28T22:40:39.000000Z");
-Value SyscallEvent(int pid, const std::string& name, const std::string& category,
-                   long long ret = 0, const std::string& action = "allow",
-                   Map decoded = {}, const std::string& error = "");
+Value SandboxEvent(const std::string& run_id,
+                   const std::string& timestamp = "2026-11-28T22:40:39.000000Z");
+Value SyscallEvent(int pid, const std::string& name, const std::string& category, long long ret = 0,
+                   const std::string& action = "allow", Map decoded = {},
+                   const std::string& error = "");
 Value OpenatEvent(int pid, const std::string& path, const std::string& flags, long long ret,
                   const std::string& category);
 Value ConnectEvent(int pid, const std::string& address, int port, long long ret);
@@ -66,8 +65,7 @@ Value ExitedEvent(int pid, int code);
 Value SignaledEvent(int pid, const std::string& signal);
 Value AlertEvent(int pid, const std::string& rule, const std::string& severity);
 Value GapEvent(const std::string& stage, int lost_records, int lost_messages);
-Value SummaryEvent(const std::string& run_id, int total_syscalls, int exit_code = 0,
-                   int gaps = 0);
+Value SummaryEvent(const std::string& run_id, int total_syscalls, int exit_code = 0, int gaps = 0);
 
 // Wire messages as a Receiver would hand them out.
 wire::Message BatchMessage(const std::vector<Value>& events, uint64_t seq = 0,
