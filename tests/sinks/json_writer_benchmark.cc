@@ -1,9 +1,16 @@
-// Cost of turning one typical syscall event into a JSONL line (the JSONL sink's hot path),
-// and of the field look-ups every sink does per event.
+// Costs on the sinks' hot path: one typical syscall event to a JSONL line, a whole received
+// batch through EventStream into the JSONL sink, and the unpacking of a batch body (as
+// wire::UnpackObjects does it, one zone per object, and with one shared zone for comparison).
+// Run: build/bin/json_writer_benchmark
 #include <benchmark/benchmark.h>
+#include <fcntl.h>
 
+#include "common/wire/codec.h"
 #include "sinks/event_fields.h"
+#include "sinks/event_stream.h"
 #include "sinks/json_writer.h"
+#include "sinks/jsonl_sink.h"
+#include "sinks/sink_loop.h"
 #include "tests/sinks/test_events.h"
 
 namespace sandtrace::sinks {
@@ -11,16 +18,21 @@ namespace {
 
 using testing::Map;
 
-msgpack::object_handle TypicalEvent() {
-  return testing::ToObject(
-      testing::SyscallEvent(4242, "openat", "file_read", 3, "allow",
-                            Map{{"dirfd", "AT_FDCWD"},
-                                {"path", "/usr/lib/x86_64-linux-gnu/libc.so.6"},
-                                {"flags", "O_RDONLY|O_CLOEXEC"}}));
+constexpr uint32_t kBatch = 256;
+
+testing::Value TypicalEvent() {
+  return testing::SyscallEvent(4242, "openat", "file_read", 3, "allow",
+                               Map{{"dirfd", "AT_FDCWD"},
+                                   {"path", "/usr/lib/x86_64-linux-gnu/libc.so.6"},
+                                   {"flags", "O_RDONLY|O_CLOEXEC"}});
+}
+
+std::string TypicalBody() {
+  return testing::PackBody(std::vector<testing::Value>(kBatch, TypicalEvent()));
 }
 
 void BM_EventToJsonLine(benchmark::State& state) {
-  const msgpack::object_handle event = TypicalEvent();
+  const msgpack::object_handle event = testing::ToObject(TypicalEvent());
   TextBuffer line;
   for (auto _ : state) {
     line.clear();
@@ -32,28 +44,48 @@ void BM_EventToJsonLine(benchmark::State& state) {
 }
 BENCHMARK(BM_EventToJsonLine);
 
-void BM_UnpackAndWriteBatch(benchmark::State& state) {
-  std::vector<testing::Value> events(256,
-                                     testing::SyscallEvent(4242, "read", "file_read", 832, "allow",
-                                                           Map{{"fd", 3}, {"count", 832}}));
-  const std::string body = testing::PackBody(events);
-  TextBuffer out;
+// Per event: UnpackObjects, statistics, JSON, buffered write to /dev/null.
+void BM_BatchIntoJsonlSink(benchmark::State& state) {
+  Result<std::unique_ptr<JsonlSink>> sink = JsonlSink::OpenPath("/dev/null");
+  if (!sink) return state.SkipWithError("cannot open /dev/null");
+  EventStream stream(sink->get(), [](const std::string&) {});
+  wire::Message message;
+  message.header = wire::Header{wire::MessageType::kEventBatch, 0, 0, kBatch};
+  message.body = TypicalBody();
   for (auto _ : state) {
-    out.clear();
+    if (!stream.Deliver(message).ok()) return state.SkipWithError("deliver failed");
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBatch));
+}
+BENCHMARK(BM_BatchIntoJsonlSink);
+
+void BM_UnpackObjectsOneZoneEach(benchmark::State& state) {
+  const std::string body = TypicalBody();
+  for (auto _ : state) {
+    std::vector<msgpack::object_handle> out;
+    benchmark::DoNotOptimize(wire::UnpackObjects(body.data(), body.size(), kBatch, &out).ok());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBatch));
+}
+BENCHMARK(BM_UnpackObjectsOneZoneEach);
+
+void BM_UnpackSharedZone(benchmark::State& state) {
+  const std::string body = TypicalBody();
+  for (auto _ : state) {
+    msgpack::zone zone;
+    std::vector<msgpack::object> out;
     size_t offset = 0;
     while (offset < body.size()) {
-      msgpack::object_handle h = msgpack::unpack(body.data(), body.size(), offset);
-      AppendJson(h.get(), &out);
-      out.Append('\n');
+      out.push_back(msgpack::unpack(zone, body.data(), body.size(), offset));
     }
     benchmark::DoNotOptimize(out.data());
   }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * events.size()));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBatch));
 }
-BENCHMARK(BM_UnpackAndWriteBatch);
+BENCHMARK(BM_UnpackSharedZone);
 
 void BM_FieldLookups(benchmark::State& state) {
-  const msgpack::object_handle event = TypicalEvent();
+  const msgpack::object_handle event = testing::ToObject(TypicalEvent());
   for (auto _ : state) {
     benchmark::DoNotOptimize(EventType(event.get()));
     benchmark::DoNotOptimize(TextField(event.get(), "category"));
@@ -65,4 +97,10 @@ BENCHMARK(BM_FieldLookups);
 }  // namespace
 }  // namespace sandtrace::sinks
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  sandtrace::sinks::KeepFreedMemory();  // as in the sink processes
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
