@@ -124,6 +124,11 @@ void EventStream::Observe(const msgpack::object& event, std::string_view type) {
   }
 }
 
+Status EventStream::Idle() {
+  if (finished_) return {};
+  return sink_->Idle();
+}
+
 Status EventStream::Finish(std::string_view reason_if_incomplete) {
   if (finished_) return {};
   finished_ = true;

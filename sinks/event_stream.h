@@ -35,6 +35,9 @@ class EventStream {
   // message is delivered too; other message types are ignored. Returns the sink's error.
   Status Deliver(const wire::Message& message);
 
+  // Passes a pause in the stream on to the sink (Sink::Idle).
+  Status Idle();
+
   // Writes the summary (the analyser's, with this stage's own losses added to its `gaps`, or
   // the fallback one whose "reason" is `reason_if_incomplete`), then flushes and closes the
   // sink. Later calls do nothing.

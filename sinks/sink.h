@@ -16,8 +16,11 @@ class Sink {
 
   // Takes one event map. `event` is valid only during the call.
   virtual Status Write(const msgpack::object& event) = 0;
-  // End of a received batch: make what was written so far visible (write out, commit).
+  // End of a received batch: make what was written so far visible (write out, commit). A sink
+  // may defer this for throughput, but only until the next Idle or Close.
   virtual Status Flush() = 0;
+  // No message arrived for a while (~100 ms): nothing written may stay pending any longer.
+  virtual Status Idle() { return {}; }
   // End of the stream, after the summary: finish the output and release it.
   virtual Status Close() = 0;
 };

@@ -58,7 +58,10 @@ Status PumpEvents(wire::Receiver* receiver, EventStream* stream) {
       continue;
     }
     if (!*got) {
-      if (!draining) continue;
+      if (!draining) {
+        if (first_error.ok()) first_error = stream->Idle();
+        continue;
+      }
       reason = "terminated before the end of the event stream";
       break;
     }

@@ -119,7 +119,8 @@ Error Statement::StepError() const { return db_->MakeError(Head(sqlite3_sql(stmt
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path) {
   sqlite3* handle = nullptr;
   const int rc =
-      sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+      sqlite3_open_v2(path.c_str(), &handle,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   std::unique_ptr<Database> db(new Database(handle, path));
   if (rc != SQLITE_OK) return db->MakeError("cannot open the database");
   // SQLite silently falls back to read-only access for a write-protected file.

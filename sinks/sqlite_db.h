@@ -60,8 +60,8 @@ class Statement {
 
 class Database {
  public:
-  // Opens (creating if missing) `path` for reading and writing. Fails when the file cannot be
-  // opened or only read-only access is possible.
+  // Opens (creating if missing) `path` for reading and writing, for use by one thread. Fails when
+  // the file cannot be opened or only read-only access is possible.
   static Result<std::unique_ptr<Database>> Open(const std::string& path);
   ~Database();
 

@@ -73,6 +73,9 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::Open(const std::string& path) {
     return s.error();
   }
   if (Status s = d->Exec("PRAGMA synchronous = NORMAL", "synchronous"); !s) return s.error();
+  if (Status s = d->Exec("PRAGMA cache_size = -" + std::to_string(kCacheKiB), "cache_size"); !s) {
+    return s.error();
+  }
   if (Status s = EnsureSchema(d); !s) return s.error();
   if (Status s = sink->Prepare(); !s) return s.error();
   return sink;
@@ -98,14 +101,21 @@ Status SqliteSink::Prepare() {
 }
 
 Status SqliteSink::Begin() {
-  if (in_transaction_ && rows_in_transaction_ >= kMaxRowsPerTransaction) {
-    if (Status s = Flush(); !s) return s;
+  if (in_transaction_ && rows_in_transaction_ >= kCommitRows) {
+    if (Status s = Commit(); !s) return s;
   }
   if (in_transaction_) return {};
   if (Status s = db_->Exec("BEGIN IMMEDIATE", "BEGIN IMMEDIATE"); !s) return s;
   in_transaction_ = true;
   rows_in_transaction_ = 0;
+  transaction_start_ = std::chrono::steady_clock::now();
   return {};
+}
+
+Status SqliteSink::Commit() {
+  if (!in_transaction_) return {};
+  in_transaction_ = false;
+  return db_->Exec("COMMIT", "COMMIT");
 }
 
 Status SqliteSink::Write(const msgpack::object& event) {
@@ -128,13 +138,17 @@ Status SqliteSink::Write(const msgpack::object& event) {
 }
 
 Status SqliteSink::Flush() {
-  if (!in_transaction_) return {};
-  in_transaction_ = false;
-  return db_->Exec("COMMIT", "COMMIT");
+  const auto age = std::chrono::steady_clock::now() - transaction_start_;
+  if (rows_in_transaction_ < kCommitRows && age < std::chrono::milliseconds(kCommitIntervalMs)) {
+    return {};
+  }
+  return Commit();
 }
 
+Status SqliteSink::Idle() { return Commit(); }
+
 Status SqliteSink::Close() {
-  Status committed = Flush();
+  Status committed = Commit();
   sql_ = Statements{};
   db_.reset();
   return committed;

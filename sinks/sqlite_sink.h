@@ -6,6 +6,7 @@
 // database, read-only, newer schema) are found by Open, before the run starts.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -18,8 +19,10 @@
 namespace sandtrace::sinks {
 
 inline constexpr int kBusyTimeoutMs = 10000;
-// Rows after which a long batch is committed without waiting for its end.
-inline constexpr int64_t kMaxRowsPerTransaction = 50000;
+inline constexpr int kCommitIntervalMs = 250;
+inline constexpr int64_t kCommitRows = 10000;
+// Page cache of the connection (SQLite's default is 2 MiB); the indexes of a long run are hot.
+inline constexpr int kCacheKiB = 32 * 1024;
 
 class SqliteSink : public Sink {
  public:
@@ -28,6 +31,7 @@ class SqliteSink : public Sink {
 
   Status Write(const msgpack::object& event) override;
   Status Flush() override;
+  Status Idle() override;
   Status Close() override;
 
  private:
@@ -45,6 +49,7 @@ class SqliteSink : public Sink {
   explicit SqliteSink(std::unique_ptr<Database> db) : db_(std::move(db)) {}
   Status Prepare();
   Status Begin();
+  Status Commit();
   Status StartRun(const msgpack::object* sandbox);
   Status InsertSyscall(const msgpack::object& event);
   Status UpdateProcess(const msgpack::object& event);
@@ -57,6 +62,7 @@ class SqliteSink : public Sink {
   Statements sql_;
   bool in_transaction_ = false;
   int64_t rows_in_transaction_ = 0;
+  std::chrono::steady_clock::time_point transaction_start_;
   std::string run_id_;
   int64_t seq_ = 0;
   std::unordered_map<int64_t, int64_t> process_rows_;  // live pid -> rowid in processes

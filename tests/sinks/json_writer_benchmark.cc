@@ -11,6 +11,7 @@
 #include "sinks/json_writer.h"
 #include "sinks/jsonl_sink.h"
 #include "sinks/sink_loop.h"
+#include "sinks/sqlite_sink.h"
 #include "tests/sinks/test_events.h"
 
 namespace sandtrace::sinks {
@@ -58,6 +59,25 @@ void BM_BatchIntoJsonlSink(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBatch));
 }
 BENCHMARK(BM_BatchIntoJsonlSink);
+
+// Per event: the same through the SQLite sink (one transaction per batch) into a temp file.
+void BM_BatchIntoSqliteSink(benchmark::State& state) {
+  testing::TempDir dir;
+  Result<std::unique_ptr<SqliteSink>> sink = SqliteSink::Open(dir.File("bench.db"));
+  if (!sink) return state.SkipWithError(sink.error().message().c_str());
+  EventStream stream(sink->get(), [](const std::string&) {});
+  wire::Message message;
+  message.header = wire::Header{wire::MessageType::kEventBatch, 0, 0, 1};
+  message.body = testing::PackBody({testing::SandboxEvent(std::string(32, 'b'))});
+  if (!stream.Deliver(message).ok()) return state.SkipWithError("deliver failed");
+  message.header.count = kBatch;
+  message.body = TypicalBody();
+  for (auto _ : state) {
+    if (!stream.Deliver(message).ok()) return state.SkipWithError("deliver failed");
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBatch));
+}
+BENCHMARK(BM_BatchIntoSqliteSink);
 
 void BM_UnpackObjectsOneZoneEach(benchmark::State& state) {
   const std::string body = TypicalBody();

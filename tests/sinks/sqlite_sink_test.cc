@@ -147,6 +147,22 @@ TEST_F(SqliteSinkTest, ViewsAnswerTheUsualQuestions) {
             (std::vector<std::string>{R"(["curl","https://example.com"])"}));
 }
 
+// Commits are deferred for throughput, but a pause in the stream makes everything visible to
+// readers (a user querying the database during a long run).
+TEST_F(SqliteSinkTest, RowsBecomeVisibleWhenTheStreamPauses) {
+  Result<std::unique_ptr<SqliteSink>> sink = SqliteSink::Open(path_);
+  ASSERT_TRUE(sink.ok());
+  for (const Value& event :
+       {testing::SandboxEvent(kRunA), testing::SyscallEvent(1, "read", "file_read", 1)}) {
+    ASSERT_TRUE((*sink)->Write(testing::ToObject(event).get()).ok());
+  }
+  EXPECT_EQ(Query("SELECT COUNT(*) FROM syscalls"), (std::vector<std::string>{"0"}));
+  ASSERT_TRUE((*sink)->Idle().ok());
+  EXPECT_EQ(Query("SELECT COUNT(*) FROM syscalls"), (std::vector<std::string>{"1"}));
+  EXPECT_EQ(Query("SELECT outcome FROM runs"), (std::vector<std::string>{"running"}));
+  ASSERT_TRUE((*sink)->Close().ok());
+}
+
 TEST_F(SqliteSinkTest, GapsAndFallbackSummaryAreRecorded) {
   Record({{testing::SandboxEvent(kRunA), testing::GapEvent("tracer->analyzer", 7, 1),
            testing::SyscallEvent(10, "read", "file_read", 1)}},
