@@ -43,6 +43,9 @@ class EventStream {
   // sink. Later calls do nothing.
   Status Finish(std::string_view reason_if_incomplete);
 
+  // Reports a recoverable problem through the stream's `warn`.
+  void Warn(const std::string& message) const { warn_(message); }
+
   bool summary_seen() const { return summary_.has_value(); }
   uint64_t syscall_events() const { return syscalls_; }
 

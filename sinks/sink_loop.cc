@@ -54,7 +54,7 @@ Status PumpEvents(wire::Receiver* receiver, EventStream* stream) {
         break;
       }
       // An undecodable header: the next message's sequence number reports the loss.
-      std::fprintf(stderr, "sandtrace sink: %s\n", got.error().message().c_str());
+      stream->Warn(got.error().message());
       continue;
     }
     if (!*got) {
