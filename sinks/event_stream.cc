@@ -28,8 +28,8 @@ void WarnOnStderr(const std::string& message) {
 
 }  // namespace
 
-EventStream::EventStream(Sink* sink, Warn warn)
-    : sink_(sink), warn_(warn ? std::move(warn) : Warn(WarnOnStderr)) {}
+EventStream::EventStream(Sink* sink, WarnFunction warn)
+    : sink_(sink), warn_(warn ? std::move(warn) : WarnFunction(WarnOnStderr)) {}
 
 Status EventStream::Deliver(const wire::Message& message) {
   if (finished_) return {};

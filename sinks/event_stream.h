@@ -25,10 +25,10 @@ inline constexpr char kSinkStage[] = "analyzer->sink";
 
 class EventStream {
  public:
-  using Warn = std::function<void(const std::string& message)>;
+  using WarnFunction = std::function<void(const std::string& message)>;
 
   // `sink` must outlive the stream. `warn` reports recoverable problems (default: stderr).
-  explicit EventStream(Sink* sink, Warn warn = nullptr);
+  explicit EventStream(Sink* sink, WarnFunction warn = nullptr);
 
   // Delivers one received message: for an event batch a `gap` event first when messages were
   // lost before it, then its events in order, then Sink::Flush. A gap reported on the end
@@ -62,7 +62,7 @@ class EventStream {
   msgpack::object_handle SummaryWithOwnGaps() const;
 
   Sink* sink_;
-  Warn warn_;
+  WarnFunction warn_;
   bool finished_ = false;
   std::optional<msgpack::object_handle> summary_;
   std::string run_id_;
