@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <random>
 
 #include "sinks/text_escape.h"
 #include "tests/sinks/test_events.h"
@@ -131,6 +132,37 @@ TEST(JsonWriterTest, PythonReadsBackExactValues) {
   ASSERT_NE(pipe, nullptr);
   fwrite(json.data(), 1, json.size(), pipe);
   EXPECT_EQ(pclose(pipe), 0) << json;
+}
+
+// Arbitrary bytes (biased towards the interesting ones) always give valid JSON, and terminal
+// text without a single control byte.
+TEST(TextEscapeTest, RandomBytesAlwaysComeOutSafe) {
+  std::mt19937 rng(20261128);
+  const unsigned char interesting[] = {0x00, 0x1b, 0x7f, 0x80, 0x9b, 0xbf, 0xc0, 0xc2, 0xe0, 0xed,
+                                       0xef, 0xf0, 0xf4, 0xf5, 0xff, '"',  '\\', 'a',  '\n'};
+  for (int round = 0; round < 20000; ++round) {
+    std::string bytes(rng() % 24, '\0');
+    for (char& c : bytes) {
+      c = static_cast<char>(rng() % 2 ? interesting[rng() % sizeof interesting] : rng() % 256);
+    }
+    std::string json;
+    AppendJsonString(bytes, &json);
+    ASSERT_TRUE(IsValidJson(json)) << json;
+    std::string text;
+    AppendEscaped(bytes, EscapeMode::kTerminal, &text);
+    for (size_t i = 0; i < text.size(); ++i) {
+      const unsigned char c = static_cast<unsigned char>(text[i]);
+      ASSERT_FALSE(c < 0x20 || c == 0x7f) << text;
+      ASSERT_FALSE(c == 0xc2 && i + 1 < text.size() &&
+                   static_cast<unsigned char>(text[i + 1]) < 0xa0)
+          << text;
+    }
+    for (size_t i = 0; i < text.size();) {
+      const size_t n = Utf8SequenceLength(std::string_view(text).substr(i));
+      ASSERT_GT(n, 0u) << "invalid UTF-8 in " << text;
+      i += n;
+    }
+  }
 }
 
 TEST(TextEscapeTest, TerminalModeEscapesControlsAndC1) {
