@@ -1,4 +1,4 @@
-// sandtrace-analyzer --in ENDPOINT --out ENDPOINT... [--ready-fd N]
+// sandtrace-analyzer --in ENDPOINT [--out ENDPOINT...] [--ready-fd N]
 // Binds the tracer's channel, connects to every sink, reports readiness and runs the stage.
 #include <signal.h>
 
@@ -43,8 +43,9 @@ int main(int argc, char** argv) {
   const int ready = static_cast<int>(*ready_fd);
   const std::string in = flags->Get("in");
   const std::vector<std::string> outs = flags->GetAll("out");
-  if (in.empty() || outs.empty()) {
-    return Fail(ready, "usage: sandtrace-analyzer --in ENDPOINT --out ENDPOINT... [--ready-fd N]",
+  // No --out is valid: a run without outputs still needs its stream consumed and acknowledged.
+  if (in.empty()) {
+    return Fail(ready, "usage: sandtrace-analyzer --in ENDPOINT [--out ENDPOINT...] [--ready-fd N]",
                 2);
   }
   InstallSignalHandlers();

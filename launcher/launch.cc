@@ -106,7 +106,7 @@ std::vector<wire::LayerState> LayerStates(const LaunchSpec& spec) {
     wire::LayerState l{static_cast<uint8_t>(i + 1), kNames[i], false, ""};
     if (i == 7) {
       l.applied = true;
-      l.detail = "PTRACE_TRACEME + SIGSTOP; PTRACE_O_EXITKILL";
+      l.detail = "PTRACE_TRACEME + SIGSTOP, then held with PTRACE_SEIZE; PTRACE_O_EXITKILL";
     } else if (spec.trace_only && (i == 5 || i == 6)) {
       l.detail = "skipped: --trace-only";
     } else {

@@ -100,6 +100,32 @@ void InstallStopHandlers() {
   setitimer(ITIMER_REAL, &tick, nullptr);
 }
 
+// The child attached itself with PTRACE_TRACEME (layer 8) and stopped. A TRACEME tracee
+// cannot be held in a group-stop (PTRACE_LISTEN needs PTRACE_SEIZE), so it is handed over to a
+// seized attachment while it stays stopped: detach into a SIGSTOP group-stop, seize it (the
+// kernel re-traps a stopped tracee into PTRACE_EVENT_STOP), then wake it with SIGCONT.
+Status PtraceLoop::Reattach(pid_t root, long options) {
+  int status;
+  if (ptrace(PTRACE_DETACH, root, nullptr, reinterpret_cast<void*>(SIGSTOP)) != 0) {
+    return ErrnoError("ptrace(PTRACE_DETACH, pid=" + std::to_string(root) + ")");
+  }
+  while (waitpid(root, &status, WUNTRACED) < 0) {
+    if (errno != EINTR) return ErrnoError("waitpid(" + std::to_string(root) + ")");
+  }
+  if (!WIFSTOPPED(status)) return PlainError("the command died before it was traced");
+  if (ptrace(PTRACE_SEIZE, root, nullptr, reinterpret_cast<void*>(options)) != 0) {
+    return ErrnoError("ptrace(PTRACE_SEIZE, pid=" + std::to_string(root) + ")");
+  }
+  while (waitpid(root, &status, __WALL) < 0) {
+    if (errno != EINTR) return ErrnoError("waitpid(" + std::to_string(root) + ")");
+  }
+  if (!WIFSTOPPED(status) || (status >> 16) != PTRACE_EVENT_STOP) {
+    return PlainError("unexpected stop while attaching to the command");
+  }
+  if (kill(root, SIGCONT) != 0) return ErrnoError("kill(SIGCONT)");
+  return {};
+}
+
 LoopResult PtraceLoop::Run(pid_t root) {
   root_ = root;
   if (options_.timeout_s > 0) {
@@ -121,11 +147,17 @@ LoopResult PtraceLoop::Run(pid_t root) {
   if (options_.follow_forks) {
     opts |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE;
   }
-  if (ptrace(PTRACE_SETOPTIONS, root, nullptr, opts) != 0) {
+  if (Status s = Reattach(root, opts); !s) {
     kill(root, SIGKILL);
+    result_.publish_error = s.error();
+    result_.kill_reason = KillReason::kAttachFailed;
+    while (waitpid(root, &status, __WALL) < 0 && errno == EINTR) {
+    }
+    result_.root_reaped = true;
+    result_.root_status = status;
+    return result_;
   }
-  Tracee& t = AddTracee(root, root);
-  t.announced = true;
+  AddTracee(root, root);
   Publish(wire::SpawnRecord{root, root, getpid(), false, clock_->RealtimeNs()});
   Resume(root, 0);
 
@@ -237,9 +269,8 @@ void PtraceLoop::HandleStop(pid_t pid, int status) {
   auto it = tracees_.find(pid);
   if (it == tracees_.end()) {
     // A new child whose first stop beat its parent's fork/clone event. Keep it stopped until
-    // that event tells us who it is; then it is resumed without its initial SIGSTOP.
-    Tracee& t = AddTracee(pid, pid);
-    t.awaiting_first_stop = false;
+    // that event tells us who it is (HandleNewChild resumes it).
+    AddTracee(pid, pid);
     if (result_.kill_reason != KillReason::kNone) kill(pid, SIGKILL);
     return;
   }
@@ -247,6 +278,13 @@ void PtraceLoop::HandleStop(pid_t pid, int status) {
   if (sig == (SIGTRAP | 0x80)) {
     HandleSyscallStop(t);
     Resume(pid, 0);
+  } else if (event == PTRACE_EVENT_STOP) {
+    if (IsStoppingSignal(sig)) {
+      // Group-stop: hold it like a stopped process (SIGCONT wakes it, and us).
+      ptrace(PTRACE_LISTEN, pid, nullptr, nullptr);  // ESRCH: killed meanwhile
+    } else {
+      Resume(pid, 0);  // the first stop of a new tracee, or the end of a listened group-stop
+    }
   } else if (sig == SIGTRAP && event != 0) {
     if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK ||
         event == PTRACE_EVENT_CLONE) {
@@ -256,7 +294,7 @@ void PtraceLoop::HandleStop(pid_t pid, int status) {
     }
     Resume(pid, 0);
   } else {
-    HandleSignalStop(t, sig);
+    Resume(pid, sig);  // signal-delivery-stop: deliver the signal unchanged
   }
 }
 
@@ -319,17 +357,12 @@ void PtraceLoop::HandleNewChild(Tracee& parent, int event) {
   const bool thread = event == PTRACE_EVENT_CLONE && (parent.clone_flags & CLONE_THREAD) != 0;
   const pid_t parent_tid = parent.tid;
   const pid_t tgid = thread ? parent.tgid : child;
-  auto it = tracees_.find(child);
-  const bool stopped_already = it != tracees_.end();
+  const bool stopped_already = tracees_.count(child) > 0;
   Tracee& t = AddTracee(child, tgid);  // may rehash: `parent` is invalid from here on
-  t.announced = true;
   Publish(wire::SpawnRecord{child, tgid, parent_tid, thread, clock_->RealtimeNs()});
   if (result_.kill_reason != KillReason::kNone) kill(child, SIGKILL);
-  if (stopped_already) {
-    Resume(child, 0);  // its initial SIGSTOP was already consumed
-  } else {
-    t.awaiting_first_stop = true;
-  }
+  // Its first stop (PTRACE_EVENT_STOP) was held: release it. Otherwise that stop resumes it.
+  if (stopped_already) Resume(t.tid, 0);
 }
 
 void PtraceLoop::HandleExec(pid_t pid) {
@@ -356,24 +389,6 @@ void PtraceLoop::HandleExec(pid_t pid) {
   t.exec = wire::ExecRecord{pid, former, clock_->RealtimeNs(),
                             ReadLink("/proc/" + std::to_string(pid) + "/exe"),
                             ReadSmallFile("/proc/" + std::to_string(pid) + "/comm")};
-}
-
-void PtraceLoop::HandleSignalStop(Tracee& t, int sig) {
-  if (t.awaiting_first_stop && sig == SIGSTOP) {
-    t.awaiting_first_stop = false;
-    Resume(t.tid, 0);
-    return;
-  }
-  if (IsStoppingSignal(sig)) {
-    siginfo_t si;
-    if (ptrace(PTRACE_GETSIGINFO, t.tid, nullptr, &si) != 0 && errno == EINVAL) {
-      // Group-stop. Without PTRACE_SEIZE it cannot be held (no PTRACE_LISTEN): resume without
-      // a signal, as strace does for tracees it did not seize.
-      Resume(t.tid, 0);
-      return;
-    }
-  }
-  Resume(t.tid, sig);  // signal-delivery-stop: deliver the signal unchanged
 }
 
 }  // namespace sandtrace::tracer

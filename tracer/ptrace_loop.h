@@ -1,7 +1,7 @@
 // The ptrace loop, in the manner of `strace -f`: follows every process and thread (fork, vfork,
 // clone, clone3), records one SyscallRecord per syscall entry (completed at its exit stop, or
 // when the thread dies or is superseded by an execve), spawn/exec/exit records, passes signals
-// through unchanged, and tells group-stops from signal-delivery-stops. Stop requests (timeout,
+// through unchanged, and holds group-stops (tracees are seized, so PTRACE_LISTEN works). Stop requests (timeout,
 // SIGINT/SIGTERM/SIGHUP to the tracer) kill the whole tree, which is then reaped to the end.
 #pragma once
 
@@ -22,14 +22,14 @@ struct LoopOptions {
 };
 
 // Why the loop killed the tree (kNone: it did not).
-enum class KillReason { kNone, kTimeout, kSignal, kPublishFailed, kRootGone };
+enum class KillReason { kNone, kTimeout, kSignal, kPublishFailed, kRootGone, kAttachFailed };
 
 struct LoopResult {
   bool root_reaped = false;
   int root_status = 0;  // waitpid status of the root
   KillReason kill_reason = KillReason::kNone;
   int stop_signal = 0;  // the signal sandtrace received, for kSignal
-  Error publish_error;  // for kPublishFailed
+  Error publish_error;  // for kPublishFailed and kAttachFailed
 };
 
 // Installs the tracer's handlers: SIGINT/SIGTERM/SIGHUP request a stop; SIGALRM ticks every
@@ -50,8 +50,6 @@ class PtraceLoop {
     pid_t tid = 0;
     pid_t tgid = 0;
     bool in_syscall = false;
-    bool awaiting_first_stop = false;  // auto-attached: its initial SIGSTOP is not delivered
-    bool announced = false;            // its parent's fork/clone event was seen
     uint64_t entry_mono_ns = 0;
     uint64_t clone_flags = 0;          // flags of the clone/clone3 in progress
     wire::SyscallRecord pending;
@@ -64,7 +62,7 @@ class PtraceLoop {
   void HandleSyscallStop(Tracee& t);
   void HandleNewChild(Tracee& parent, int event);
   void HandleExec(pid_t pid);
-  void HandleSignalStop(Tracee& t, int sig);
+  Status Reattach(pid_t root, long options);
   Tracee& AddTracee(pid_t tid, pid_t tgid);
   void FinishPending(Tracee& t, bool returned, int64_t ret);
   void Resume(pid_t pid, int sig);

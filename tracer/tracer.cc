@@ -43,6 +43,11 @@ wire::End MakeEnd(const LoopResult& loop, const launcher::ChildFailure& failure)
       end.exit_code = 1;
       end.detail = "publishing records failed: " + loop.publish_error.message();
       return end;
+    case KillReason::kAttachFailed:
+      end.outcome = wire::Outcome::kSetupFailed;
+      end.exit_code = 125;
+      end.detail = "layer 8 (ptrace): " + loop.publish_error.message();
+      return end;
     case KillReason::kNone:
     case KillReason::kRootGone:
       break;
