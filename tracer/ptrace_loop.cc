@@ -126,6 +126,11 @@ Status PtraceLoop::Reattach(pid_t root, long options) {
   return {};
 }
 
+void StopTicks() {
+  itimerval off{};
+  setitimer(ITIMER_REAL, &off, nullptr);
+}
+
 LoopResult PtraceLoop::Run(pid_t root) {
   root_ = root;
   if (options_.timeout_s > 0) {

@@ -36,6 +36,9 @@ struct LoopResult {
 // 100 ms so a blocked waitpid() wakes up to check the timeout. Call before Run().
 void InstallStopHandlers();
 
+// Stops the 100 ms tick (after Run(): nothing is left to time out).
+void StopTicks();
+
 class PtraceLoop {
  public:
   PtraceLoop(Publisher* publisher, const Clock* clock, LoopOptions options)

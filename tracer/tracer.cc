@@ -130,6 +130,7 @@ int RunTracer(const TracerConfig& config) {
 
   PtraceLoop loop(&publisher, &clock, LoopOptions{config.follow_forks, config.timeout_s});
   LoopResult result = loop.Run(launched->pid);
+  StopTicks();
   launcher::ChildFailure failure = launcher::ReadFailure(launched->report_fd, spec);
 
   wire::End end = MakeEnd(result, failure);
