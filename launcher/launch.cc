@@ -1,32 +1,25 @@
 #include "launcher/launch.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "launcher/init.h"
+#include "launcher/namespaces.h"
+#include "launcher/step_report.h"
+
 namespace sandtrace::launcher {
 namespace {
 
-enum class Step : int32_t { kSignals = 1, kTraceMe = 2, kStop = 3, kExec = 4 };
-
-struct Report {
-  Step step;
-  int32_t error;
-};
-
-[[noreturn]] void Fail(int fd, Step step) {
-  Report r{step, errno};
-  // Best effort: the parent treats a short report like "unknown failure".
-  ssize_t ignored = write(fd, &r, sizeof r);
-  (void)ignored;
-  _exit(step == Step::kExec ? (r.error == ENOENT || r.error == ENOTDIR ? 127 : 126) : 125);
-}
-
-// Signal state inherited from sandtrace must not leak into the command: default dispositions
+// Signal state inherited from sandtrace must not leak into the sandbox: default dispositions
 // (ignored signals survive exec) and an empty mask.
 bool ResetSignals() {
   struct sigaction dfl;
@@ -41,42 +34,124 @@ bool ResetSignals() {
   return sigprocmask(SIG_SETMASK, &none, nullptr) == 0;
 }
 
-[[noreturn]] void RunChild(int fd, char* const* argv, const char* executable) {
-  if (!ResetSignals()) Fail(fd, Step::kSignals);
-  if (ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) Fail(fd, Step::kTraceMe);
+struct ChainPids {
+  pid_t init;
+  pid_t command;
+};
+
+// The command process: layers 5 and 8, then exec. Never returns.
+[[noreturn]] void RunCommand(int report, const LaunchSpec& spec, char* const* argv) {
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) FailStep(report, Step::kNoNewPrivs);
+  if (!spec.trace_only) {
+    if (setsid() < 0) FailStep(report, Step::kSession);
+    if (!CloseInheritedFds(report)) FailStep(report, Step::kCloseFds);
+  }
+  if (ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) FailStep(report, Step::kTraceMe);
   // kill(), not raise(): raise() wraps the signal in two extra sigprocmask calls, which the
   // tracer would then see as the command's first syscalls.
-  if (kill(getpid(), SIGSTOP) != 0) Fail(fd, Step::kStop);
-  execve(executable, argv, environ);
-  Fail(fd, Step::kExec);
+  if (kill(getpid(), SIGSTOP) != 0) FailStep(report, Step::kStop);
+  execve(spec.executable.c_str(), argv, environ);
+  FailStep(report, Step::kExec);
+}
+
+// The set-up process: layers 1-4, then the init and the command. Never returns.
+[[noreturn]] void RunSetup(int report, int pids_out, const LaunchSpec& spec, char* const* argv,
+                           uid_t uid, gid_t gid) {
+  if (!ResetSignals()) FailStep(report, Step::kSignals);
+  if (unshare(CLONE_NEWUSER) != 0) FailStep(report, Step::kUserNamespace);
+  if (!WriteIdMaps(uid, gid)) FailStep(report, Step::kIdMaps);
+  if (unshare(CLONE_NEWNS) != 0) FailStep(report, Step::kMountNamespace);
+  if (!MakeMountsPrivate()) FailStep(report, Step::kMountPrivate);
+  if (unshare(CLONE_NEWPID) != 0) FailStep(report, Step::kPidNamespace);
+  if (spec.new_network) {
+    if (unshare(CLONE_NEWNET) != 0) FailStep(report, Step::kNetNamespace);
+    if (!BringUpLoopback()) FailStep(report, Step::kLoopback);
+  }
+  int ready[2], go[2];
+  if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(go, O_CLOEXEC) != 0) FailStep(report, Step::kInitFork);
+  const pid_t init = fork();
+  if (init < 0) FailStep(report, Step::kInitFork);
+  if (init == 0) {
+    close(ready[0]);
+    close(go[1]);
+    close(pids_out);
+    if (!MountFreshProc()) FailStep(report, Step::kMountProc);
+    close(report);
+    close(ready[1]);  // EOF on `ready`: /proc is mounted
+    for (int fd = 0; fd <= 2; ++fd) close(fd);
+    RunInit(go[0]);
+  }
+  close(ready[1]);
+  close(go[0]);
+  char byte;
+  if (read(ready[0], &byte, 1) != 0) _exit(125);  // the init failed and reported why
+  // CLONE_PARENT: the command's parent is the tracer, so PTRACE_TRACEME attaches to it.
+  const long command = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+  if (command < 0) FailStep(report, Step::kCommandFork);
+  if (command == 0) {
+    close(ready[0]);
+    close(go[1]);
+    close(pids_out);
+    RunCommand(report, spec, argv);
+  }
+  close(go[1]);  // the init may now watch the command
+  ChainPids pids{init, static_cast<pid_t>(command)};
+  if (write(pids_out, &pids, sizeof pids) != static_cast<ssize_t>(sizeof pids)) _exit(125);
+  _exit(0);
 }
 
 }  // namespace
 
 Result<Launched> Launch(const LaunchSpec& spec) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoError("pipe2");
+  int report[2], pids[2];
+  if (pipe2(report, O_CLOEXEC) != 0) return ErrnoError("pipe2");
+  if (pipe2(pids, O_CLOEXEC) != 0) {
+    Error e = ErrnoError("pipe2");
+    close(report[0]);
+    close(report[1]);
+    return e;
+  }
   std::vector<char*> argv;
   for (const std::string& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid < 0) {
-    Error e = ErrnoError("fork");
-    close(fds[0]);
-    close(fds[1]);
-    return e;
+  const uid_t uid = getuid();
+  const gid_t gid = getgid();
+  const pid_t setup = fork();
+  if (setup < 0) return ErrnoError("fork");
+  if (setup == 0) {
+    close(report[0]);
+    close(pids[0]);
+    RunSetup(report[1], pids[1], spec, argv.data(), uid, gid);
   }
-  if (pid == 0) {
-    close(fds[0]);
-    RunChild(fds[1], argv.data(), spec.executable.c_str());
+  close(report[1]);
+  close(pids[1]);
+  int status = 0;
+  while (waitpid(setup, &status, 0) < 0 && errno == EINTR) {
   }
-  close(fds[1]);
-  return Launched{pid, fds[0]};
+  ChainPids chain{-1, -1};
+  ssize_t n;
+  while ((n = read(pids[0], &chain, sizeof chain)) < 0 && errno == EINTR) {
+  }
+  close(pids[0]);
+  Launched launched;
+  launched.report_fd = report[0];
+  if (n != static_cast<ssize_t>(sizeof chain) || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    launched.setup_failure = ReadFailure(report[0], spec);
+    launched.report_fd = -1;
+    if (!launched.setup_failure.failed) {
+      launched.setup_failure = {true, false, "sandbox set-up process", EIO};
+    }
+    return launched;
+  }
+  launched.pid = chain.command;
+  launched.init_pid = chain.init;
+  return launched;
 }
 
 ChildFailure ReadFailure(int report_fd, const LaunchSpec& spec) {
   ChildFailure failure;
-  Report r;
+  if (report_fd < 0) return failure;
+  StepReport r;
   ssize_t n;
   do {
     n = read(report_fd, &r, sizeof r);
@@ -85,36 +160,34 @@ ChildFailure ReadFailure(int report_fd, const LaunchSpec& spec) {
   if (n != static_cast<ssize_t>(sizeof r)) return failure;
   failure.failed = true;
   failure.error = r.error;
-  switch (r.step) {
-    case Step::kSignals: failure.step = "resetting signal dispositions"; break;
-    case Step::kTraceMe: failure.step = "layer 8 (ptrace): PTRACE_TRACEME"; break;
-    case Step::kStop: failure.step = "layer 8 (ptrace): SIGSTOP"; break;
-    case Step::kExec:
-      failure.exec_failed = true;
-      failure.step = "execve(" + spec.executable + ")";
-      break;
-  }
+  failure.exec_failed = r.step == Step::kExec;
+  failure.step = failure.exec_failed ? "execve(" + spec.executable + ")" : StepName(r.step);
   return failure;
 }
 
 std::vector<wire::LayerState> LayerStates(const LaunchSpec& spec) {
-  static const char* const kNames[] = {"user_namespace", "mount_namespace", "pid_namespace",
-                                       "network_namespace", "no_new_privs", "landlock",
-                                       "seccomp", "ptrace"};
-  std::vector<wire::LayerState> layers;
-  for (uint8_t i = 0; i < 8; ++i) {
-    wire::LayerState l{static_cast<uint8_t>(i + 1), kNames[i], false, ""};
-    if (i == 7) {
-      l.applied = true;
-      l.detail = "PTRACE_TRACEME + SIGSTOP, then held with PTRACE_SEIZE; PTRACE_O_EXITKILL";
-    } else if (spec.trace_only && (i == 5 || i == 6)) {
-      l.detail = "skipped: --trace-only";
-    } else {
-      l.detail = "skipped: not implemented in this version";
-    }
-    layers.push_back(std::move(l));
-  }
-  return layers;
+  const uid_t uid = getuid();
+  const gid_t gid = getgid();
+  auto layer = [](uint8_t n, const char* name, bool applied, std::string detail) {
+    return wire::LayerState{n, name, applied, std::move(detail)};
+  };
+  const std::string skip_trace_only = "skipped: --trace-only";
+  return {
+      layer(1, "user_namespace", true,
+            "uid " + std::to_string(uid) + " and gid " + std::to_string(gid) +
+                " mapped to themselves; setgroups denied"),
+      layer(2, "mount_namespace", true, "private propagation"),
+      layer(3, "pid_namespace", true, "own init as PID 1, command as PID 2, fresh /proc"),
+      spec.new_network ? layer(4, "network_namespace", true, "only lo, up")
+                       : layer(4, "network_namespace", false, "skipped: --allow-net"),
+      layer(5, "no_new_privs", true, "PR_SET_NO_NEW_PRIVS"),
+      layer(6, "landlock", false,
+            spec.trace_only ? skip_trace_only : "skipped: not implemented in this version"),
+      layer(7, "seccomp", false,
+            spec.trace_only ? skip_trace_only : "skipped: not implemented in this version"),
+      layer(8, "ptrace", true,
+            "PTRACE_TRACEME + SIGSTOP, then held with PTRACE_SEIZE; PTRACE_O_EXITKILL"),
+  };
 }
 
 }  // namespace sandtrace::launcher

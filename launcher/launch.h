@@ -1,7 +1,12 @@
-// The child side of fork/exec: starts the command as a tracee. After fork the child applies the
-// sandbox layers in order as a chain of named steps (layer 8, PTRACE_TRACEME + SIGSTOP, last),
-// then execs. A step that fails, or the exec itself, is reported to the parent over a CLOEXEC
-// pipe (step + errno) before the child exits. The child only makes async-signal-safe calls.
+// The child side of fork/exec: starts the command in the sandbox as a tracee. A chain of three
+// processes applies the layers in the seed's order, each step a short named function:
+//   set-up process (child of the tracer): layer 1 user namespace, layer 2 mount namespace,
+//     layer 3 PID namespace, layer 4 network namespace; forks the init, clones the command
+//     with CLONE_PARENT (so the tracer is its parent), reports both pids, exits.
+//   init (PID 1 of the sandbox): mounts a fresh /proc, then reaps orphans (launcher/init.h).
+//   command (PID 2): layer 5 no_new_privs, (enforcing: setsid, fds closed, layers 6-7),
+//     layer 8 PTRACE_TRACEME + SIGSTOP, exec.
+// A failed step is reported to the tracer over a CLOEXEC pipe (launcher/step_report.h).
 #pragma once
 
 #include <sys/types.h>
@@ -15,29 +20,32 @@
 namespace sandtrace::launcher {
 
 struct LaunchSpec {
-  std::string executable;          // path passed to execve
-  std::vector<std::string> argv;   // argv[0] included
+  std::string executable;         // path passed to execve
+  std::vector<std::string> argv;  // argv[0] included
   bool trace_only = true;
+  bool new_network = true;  // false with --allow-net
 };
 
-struct Launched {
-  pid_t pid = -1;
-  int report_fd = -1;  // read end of the failure pipe (CLOEXEC); EOF means the exec succeeded
-};
-
-// What the child reported before exiting, if anything.
+// What the child chain reported before the command could run, if anything.
 struct ChildFailure {
   bool failed = false;
   bool exec_failed = false;  // the execve itself failed (exit 126/127), not a layer
-  std::string step;          // e.g. "execve(/usr/bin/foo)" or "layer 1 (user_namespace)"
+  std::string step;          // e.g. "execve(/usr/bin/foo)" or "layer 1 (user_namespace): ..."
   int error = 0;             // errno
 };
 
-// Forks the child. It stops itself with SIGSTOP (traced, PTRACE_TRACEME) before exec; the
-// caller must wait for that stop and resume it.
+struct Launched {
+  pid_t pid = -1;       // the command; stopped by SIGSTOP once it is ready to be traced
+  pid_t init_pid = -1;  // PID 1 of the sandbox (killing it kills every sandboxed process)
+  int report_fd = -1;   // read end of the failure pipe; EOF means every step succeeded
+  ChildFailure setup_failure;  // set when the chain failed before the command existed
+};
+
+// Starts the chain and waits for the set-up process. On success the command is (or will
+// shortly be) stopped in SIGSTOP, traced by the caller (PTRACE_TRACEME).
 Result<Launched> Launch(const LaunchSpec& spec);
 
-// Reads the child's failure report (call after the child exited). Closes report_fd.
+// Reads the chain's failure report (call after the command exited). Closes report_fd.
 ChildFailure ReadFailure(int report_fd, const LaunchSpec& spec);
 
 // The sandbox layer states for the `sandbox` event, as applied by Launch.

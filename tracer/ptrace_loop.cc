@@ -131,8 +131,9 @@ void StopTicks() {
   setitimer(ITIMER_REAL, &off, nullptr);
 }
 
-LoopResult PtraceLoop::Run(pid_t root) {
+LoopResult PtraceLoop::Run(pid_t root, pid_t init) {
   root_ = root;
+  init_ = init;
   if (options_.timeout_s > 0) {
     deadline_mono_ns_ =
         clock_->MonotonicNs() + static_cast<uint64_t>(options_.timeout_s) * 1'000'000'000ull;
@@ -208,7 +209,9 @@ void PtraceLoop::Tick() {
 
 void PtraceLoop::KillTree(KillReason reason) {
   if (result_.kill_reason == KillReason::kNone) result_.kill_reason = reason;
-  // SIGKILL ends ptrace-stops too; ESRCH for a thread that is already gone is harmless.
+  // The init's death takes the whole PID namespace with it. SIGKILL ends ptrace-stops too;
+  // ESRCH for a process that is already gone is harmless.
+  if (init_ > 0) kill(init_, SIGKILL);
   for (const auto& [tid, t] : tracees_) kill(t.tgid, SIGKILL);
   for (pid_t pid : OwnChildren()) kill(pid, SIGKILL);
 }

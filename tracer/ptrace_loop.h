@@ -44,9 +44,10 @@ class PtraceLoop {
   PtraceLoop(Publisher* publisher, const Clock* clock, LoopOptions options)
       : publisher_(publisher), clock_(clock), options_(options) {}
 
-  // `root` is a child that stopped itself with SIGSTOP after PTRACE_TRACEME. Sets options,
-  // resumes it and traces until no child is left.
-  LoopResult Run(pid_t root);
+  // `root` is a child that stopped itself with SIGSTOP after PTRACE_TRACEME; `init` is the
+  // sandbox's PID 1 (killing it kills every sandboxed process). Sets options, resumes the root
+  // and traces until no child is left.
+  LoopResult Run(pid_t root, pid_t init);
 
  private:
   struct Tracee {
@@ -78,6 +79,7 @@ class PtraceLoop {
   LoopOptions options_;
   std::unordered_map<pid_t, Tracee> tracees_;
   pid_t root_ = 0;
+  pid_t init_ = 0;
   uint64_t deadline_mono_ns_ = 0;
   LoopResult result_;
 };

@@ -97,19 +97,21 @@ int RunTracer(const TracerConfig& config) {
   const Clock clock;
   const uint64_t start_ns = clock.RealtimeNs();
 
-  Result<wire::Sender> sender = wire::Sender::Connect(config.endpoint);
-  if (!sender) {
-    fprintf(stderr, "sandtrace: %s\n", sender.error().message().c_str());
-    return 1;
-  }
-  Publisher publisher(std::move(*sender));
-
-  launcher::LaunchSpec spec{config.executable, config.argv, config.trace_only};
+  // Fork the sandbox before ZeroMQ starts its threads: the child chain is then a copy of a
+  // single-threaded process.
+  launcher::LaunchSpec spec{config.executable, config.argv, config.trace_only, true};
   Result<launcher::Launched> launched = launcher::Launch(spec);
   if (!launched) {
     fprintf(stderr, "sandtrace: %s\n", launched.error().message().c_str());
     return 125;
   }
+  Result<wire::Sender> sender = wire::Sender::Connect(config.endpoint);
+  if (!sender) {
+    if (launched->init_pid > 0) kill(launched->init_pid, SIGKILL);
+    fprintf(stderr, "sandtrace: %s\n", sender.error().message().c_str());
+    return 1;
+  }
+  Publisher publisher(std::move(*sender));
 
   wire::Hello hello;
   hello.run_id = config.run_id;
@@ -123,13 +125,22 @@ int RunTracer(const TracerConfig& config) {
   hello.trace_only = config.trace_only;
   hello.layers = launcher::LayerStates(spec);
   if (Status s = publisher.SendHello(hello); !s) {
-    kill(launched->pid, SIGKILL);
+    if (launched->init_pid > 0) kill(launched->init_pid, SIGKILL);
     fprintf(stderr, "sandtrace: %s\n", s.error().message().c_str());
     return 1;
   }
+  if (launched->setup_failure.failed) {
+    wire::End end = MakeEnd(LoopResult{}, launched->setup_failure);
+    end.end_ns = clock.RealtimeNs();
+    fprintf(stderr, "sandtrace: %s\n", end.detail.c_str());
+    if (Status s = publisher.Finish(end); !s) {
+      fprintf(stderr, "sandtrace: finishing the trace: %s\n", s.error().message().c_str());
+    }
+    return end.exit_code;
+  }
 
   PtraceLoop loop(&publisher, &clock, LoopOptions{config.follow_forks, config.timeout_s});
-  LoopResult result = loop.Run(launched->pid);
+  LoopResult result = loop.Run(launched->pid, launched->init_pid);
   StopTicks();
   launcher::ChildFailure failure = launcher::ReadFailure(launched->report_fd, spec);
 

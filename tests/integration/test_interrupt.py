@@ -34,7 +34,13 @@ class Run:
             lines = self.stdout_path.read_text().splitlines()
             return len(lines) == SLEEPERS + 1
         assert st.wait_until(ready, timeout), "the sleepers did not start"
-        pids = [int(line.split()[1]) for line in self.stdout_path.read_text().splitlines()]
+        # The pids they print are those of the sandbox's PID namespace; the host (and the
+        # JSONL) knows them by their host pids, found by the marker in their command line.
+        def sleeper_pids():
+            return [p for p in st.pids_with_marker(self.marker)
+                    if st.exe_name(p) == "st-sleeper"]
+        assert st.wait_until(lambda: len(sleeper_pids()) == SLEEPERS + 1, 10)
+        pids = sleeper_pids()
         assert all(st.alive(p) for p in pids)
         return pids
 

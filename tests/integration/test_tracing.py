@@ -150,9 +150,13 @@ def test_thread_events(tmp_path):
 def test_raw_clone3_thread_and_process(tmp_path):
     events, p = st.traced(tmp_path, [st.helper("clone3")], stdout=subprocess.PIPE)
     out = dict(line.split() for line in p.stdout.decode().splitlines())
-    tid, pid = int(out["thread"]), int(out["process"])
+    assert set(out) == {"thread", "process"}  # the pids it printed are the sandbox's own
     root = root_pid(events)
     spawns = spawns_by_pid(events)
+    children = [s for s in spawns.values() if s["pid"] != root]
+    assert len(children) == 2, children
+    tid = next(s["pid"] for s in children if s["thread"])
+    pid = next(s["pid"] for s in children if not s["thread"])
     assert spawns[tid]["thread"] is True and spawns[tid]["tgid"] == root
     assert spawns[pid]["thread"] is False and spawns[pid]["tgid"] == pid
     assert spawns[pid]["ppid"] == root

@@ -1,0 +1,41 @@
+#include "launcher/step_report.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace sandtrace::launcher {
+
+void FailStep(int fd, Step step) {
+  StepReport r{step, errno};
+  // Best effort: a short report reads as "failed for an unknown reason" on the other side.
+  ssize_t ignored = write(fd, &r, sizeof r);
+  (void)ignored;
+  if (step == Step::kExec) _exit(r.error == ENOENT || r.error == ENOTDIR ? 127 : 126);
+  _exit(125);
+}
+
+const char* StepName(Step step) {
+  switch (step) {
+    case Step::kSignals: return "resetting signal dispositions";
+    case Step::kUserNamespace: return "layer 1 (user_namespace): unshare(CLONE_NEWUSER)";
+    case Step::kIdMaps: return "layer 1 (user_namespace): writing uid_map/gid_map";
+    case Step::kMountNamespace: return "layer 2 (mount_namespace): unshare(CLONE_NEWNS)";
+    case Step::kMountPrivate: return "layer 2 (mount_namespace): private propagation";
+    case Step::kPidNamespace: return "layer 3 (pid_namespace): unshare(CLONE_NEWPID)";
+    case Step::kInitFork: return "layer 3 (pid_namespace): fork of the init process";
+    case Step::kMountProc: return "layer 3 (pid_namespace): mounting a fresh /proc";
+    case Step::kCommandFork: return "layer 3 (pid_namespace): clone of the command process";
+    case Step::kNetNamespace: return "layer 4 (network_namespace): unshare(CLONE_NEWNET)";
+    case Step::kLoopback: return "layer 4 (network_namespace): bringing lo up";
+    case Step::kNoNewPrivs: return "layer 5 (no_new_privs): PR_SET_NO_NEW_PRIVS";
+    case Step::kSession: return "setsid";
+    case Step::kCloseFds: return "closing inherited file descriptors";
+    case Step::kTraceMe: return "layer 8 (ptrace): PTRACE_TRACEME";
+    case Step::kStop: return "layer 8 (ptrace): SIGSTOP";
+    case Step::kExec: return "execve";
+  }
+  return "set-up";
+}
+
+}  // namespace sandtrace::launcher
