@@ -20,13 +20,9 @@ Options:
   --version       print the version
 )";
 
-// Features that come with the sandbox: parsed, and refused until they are real.
+// Features that are parsed but refused until they are real (never silently ignored).
 const char* NotYet(const sandtrace::cli::RunOptions& o) {
   if (o.policy) return "--policy";
-  if (!o.allow_paths.empty()) return "--allow-path";
-  if (o.allow_net) return "--allow-net";
-  if (o.allow_exec) return "--allow-exec";
-  if (!o.trace_only) return "enforcing mode (running without --trace-only)";
   return nullptr;
 }
 
@@ -58,8 +54,8 @@ int main(int argc, char** argv) {
   }
   if (const char* feature = NotYet(*options)) {
     fprintf(stderr,
-            "sandtrace: %s is not available yet: this version traces without enforcement "
-            "(sandbox layers 1-7 are not implemented); use --trace-only\n",
+            "sandtrace: %s is not available yet: policy files are not implemented in this "
+            "version; the built-in default policy applies\n",
             feature);
     return 2;
   }

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/sandbox_plan.h"
 #include "cli/stage.h"
 
 namespace sandtrace::cli {
@@ -103,6 +104,7 @@ class RunDirectory {
     rmdir(path_.c_str());
   }
   std::string Endpoint(const std::string& name) const { return "ipc://" + path_ + "/" + name; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
 
  private:
   std::string path_;
@@ -117,6 +119,7 @@ class Pipeline {
   Status OpenOutputs();
   Status StartSinks();
   Status StartAnalyzer();
+  Status WriteSandboxConfig(const launcher::SandboxConfig& config);
   Status StartTracer(const std::string& executable);
   int Supervise();
   void Reap(pid_t pid, int status);
@@ -207,6 +210,17 @@ Status Pipeline::StartAnalyzer() {
   return {};
 }
 
+Status Pipeline::WriteSandboxConfig(const launcher::SandboxConfig& config) {
+  const std::string path = dir_.File("sandbox");
+  const std::string bytes = launcher::SerializeSandboxConfig(config);
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoError("create " + path);
+  const bool ok = write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+  close(fd);
+  if (!ok) return ErrnoError("write " + path);
+  return {};
+}
+
 Status Pipeline::StartTracer(const std::string& executable) {
   StageSpec spec{"tracer", "sandtrace-tracer", {}, {}, false};
   spec.args = {"--out",     dir_.Endpoint("raw"),
@@ -215,7 +229,7 @@ Status Pipeline::StartTracer(const std::string& executable) {
                "--exec",    executable,
                "--timeout", std::to_string(options_.timeout_s),
                std::string("--follow-forks=") + (options_.follow_forks ? "true" : "false")};
-  if (options_.trace_only) spec.args.push_back("--trace-only");
+  spec.args.insert(spec.args.end(), {"--sandbox", dir_.File("sandbox")});
   spec.args.push_back("--");
   spec.args.insert(spec.args.end(), options_.command.begin(), options_.command.end());
   Result<Stage> stage = StartStage(spec, 0);
@@ -320,11 +334,20 @@ int Pipeline::Run() {
     Say(options_.command[0] + ": command not found");
     return 127;
   }
+  Result<launcher::SandboxConfig> sandbox = BuildSandboxConfig(options_, executable);
+  if (!sandbox) {
+    Say(sandbox.error().message());
+    return 2;
+  }
   if (Status s = OpenOutputs(); !s) {
     Say(s.error().message());
     return 2;
   }
   if (Status s = dir_.Create(); !s) {
+    Say(s.error().message());
+    return 1;
+  }
+  if (Status s = WriteSandboxConfig(*sandbox); !s) {
     Say(s.error().message());
     return 1;
   }

@@ -13,6 +13,8 @@
 #include <cstring>
 
 #include "launcher/init.h"
+#include "launcher/landlock.h"
+#include "launcher/mount_view.h"
 #include "launcher/namespaces.h"
 #include "launcher/step_report.h"
 
@@ -39,12 +41,35 @@ struct ChainPids {
   pid_t command;
 };
 
-// The command process: layers 5 and 8, then exec. Never returns.
+[[noreturn]] void FailWith(int report, Step step, const Error& error) {
+  errno = error.code != 0 ? error.code : EINVAL;
+  FailStep(report, step);
+}
+
+// The command process: layers 5-8, then exec. Never returns. It is a clone of the
+// single-threaded set-up process, so it may allocate (Landlock rules are prepared here, after
+// the init mounted the sandbox's /proc, so that rules bind to the sandbox's inodes).
 [[noreturn]] void RunCommand(int report, const LaunchSpec& spec, char* const* argv) {
+  const SandboxConfig& sandbox = spec.sandbox;
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) FailStep(report, Step::kNoNewPrivs);
-  if (!spec.trace_only) {
+  if (!sandbox.trace_only) {
     if (setsid() < 0) FailStep(report, Step::kSession);
+    LandlockRules rules;
+    rules.read = sandbox.landlock_read;
+    rules.read_write = sandbox.landlock_read_write;
+    rules.exec = sandbox.landlock_exec;
+    rules.optional = sandbox.landlock_optional;
+    Result<PreparedLandlock> landlock = PrepareLandlock(rules);
+    if (!landlock) FailWith(report, Step::kLandlock, landlock.error());
+    if (int err = EnforceLandlockErrno(*landlock); err != 0) {
+      errno = err;
+      FailStep(report, Step::kLandlock);
+    }
     if (!CloseInheritedFds(report)) FailStep(report, Step::kCloseFds);
+    if (int err = InstallSeccompFilterInChild(spec.seccomp); err != 0) {
+      errno = err;
+      FailStep(report, Step::kSeccomp);
+    }
   }
   if (ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) FailStep(report, Step::kTraceMe);
   // kill(), not raise(): raise() wraps the signal in two extra sigprocmask calls, which the
@@ -62,8 +87,14 @@ struct ChainPids {
   if (!WriteIdMaps(uid, gid)) FailStep(report, Step::kIdMaps);
   if (unshare(CLONE_NEWNS) != 0) FailStep(report, Step::kMountNamespace);
   if (!MakeMountsPrivate()) FailStep(report, Step::kMountPrivate);
+  if (!spec.sandbox.trace_only) {
+    MountPlan plan;
+    plan.read_write = spec.sandbox.writable_paths;
+    plan.masked = spec.sandbox.masked_paths;
+    if (Status s = ApplyMountView(plan); !s) FailWith(report, Step::kMountView, s.error());
+  }
   if (unshare(CLONE_NEWPID) != 0) FailStep(report, Step::kPidNamespace);
-  if (spec.new_network) {
+  if (spec.sandbox.new_network) {
     if (unshare(CLONE_NEWNET) != 0) FailStep(report, Step::kNetNamespace);
     if (!BringUpLoopback()) FailStep(report, Step::kLoopback);
   }
@@ -166,27 +197,51 @@ ChildFailure ReadFailure(int report_fd, const LaunchSpec& spec) {
 }
 
 std::vector<wire::LayerState> LayerStates(const LaunchSpec& spec) {
+  const SandboxConfig& sandbox = spec.sandbox;
   const uid_t uid = getuid();
   const gid_t gid = getgid();
   auto layer = [](uint8_t n, const char* name, bool applied, std::string detail) {
     return wire::LayerState{n, name, applied, std::move(detail)};
   };
   const std::string skip_trace_only = "skipped: --trace-only";
+  std::string mount_detail = "private propagation";
+  if (!sandbox.trace_only) {
+    MountPlan plan;
+    plan.read_write = sandbox.writable_paths;
+    plan.masked = sandbox.masked_paths;
+    mount_detail += "; " + DescribeMountView(plan);
+  }
+  std::string landlock_detail = skip_trace_only;
+  if (!sandbox.trace_only) {
+    landlock_detail = "ABI " + std::to_string(LandlockAbi()) + "; " +
+                      std::to_string(sandbox.landlock_read.size() +
+                                     sandbox.landlock_read_write.size() +
+                                     sandbox.landlock_exec.size()) +
+                      " path rules; signals and abstract unix sockets scoped";
+  }
+  std::string seccomp_detail = skip_trace_only;
+  if (!sandbox.trace_only) {
+    seccomp_detail = std::to_string(spec.seccomp.code().size()) +
+                     " BPF instructions: always-blocked and hardening syscalls fail with EPERM, "
+                     "clone3 with ENOSYS, non-native architectures killed";
+  }
+  std::string command_detail = sandbox.trace_only ? "PR_SET_NO_NEW_PRIVS"
+                                                  : "PR_SET_NO_NEW_PRIVS; new session; fds "
+                                                    "beyond 0-2 closed";
   return {
       layer(1, "user_namespace", true,
             "uid " + std::to_string(uid) + " and gid " + std::to_string(gid) +
                 " mapped to themselves; setgroups denied"),
-      layer(2, "mount_namespace", true, "private propagation"),
+      layer(2, "mount_namespace", true, mount_detail),
       layer(3, "pid_namespace", true, "own init as PID 1, command as PID 2, fresh /proc"),
-      spec.new_network ? layer(4, "network_namespace", true, "only lo, up")
-                       : layer(4, "network_namespace", false, "skipped: --allow-net"),
-      layer(5, "no_new_privs", true, "PR_SET_NO_NEW_PRIVS"),
-      layer(6, "landlock", false,
-            spec.trace_only ? skip_trace_only : "skipped: not implemented in this version"),
-      layer(7, "seccomp", false,
-            spec.trace_only ? skip_trace_only : "skipped: not implemented in this version"),
+      sandbox.new_network ? layer(4, "network_namespace", true, "only lo, up")
+                          : layer(4, "network_namespace", false, "skipped: --allow-net"),
+      layer(5, "no_new_privs", true, command_detail),
+      layer(6, "landlock", !sandbox.trace_only, landlock_detail),
+      layer(7, "seccomp", !sandbox.trace_only, seccomp_detail),
       layer(8, "ptrace", true,
-            "PTRACE_TRACEME + SIGSTOP, then held with PTRACE_SEIZE; PTRACE_O_EXITKILL"),
+            "PTRACE_TRACEME + SIGSTOP, then held with PTRACE_SEIZE; PTRACE_O_EXITKILL" +
+                std::string(sandbox.allow_exec ? "" : "; execve after the command's own denied")),
   };
 }
 

@@ -4,8 +4,9 @@
 //     layer 3 PID namespace, layer 4 network namespace; forks the init, clones the command
 //     with CLONE_PARENT (so the tracer is its parent), reports both pids, exits.
 //   init (PID 1 of the sandbox): mounts a fresh /proc, then reaps orphans (launcher/init.h).
-//   command (PID 2): layer 5 no_new_privs, (enforcing: setsid, fds closed, layers 6-7),
-//     layer 8 PTRACE_TRACEME + SIGSTOP, exec.
+//   command (PID 2): layer 5 no_new_privs, (enforcing: setsid, layer 6 Landlock, fds beyond
+//     0-2 closed, layer 7 seccomp), layer 8 PTRACE_TRACEME + SIGSTOP, exec.
+// In enforcing mode the set-up process also builds the restricted filesystem view (layer 2).
 // A failed step is reported to the tracer over a CLOEXEC pipe (launcher/step_report.h).
 #pragma once
 
@@ -16,14 +17,16 @@
 
 #include "common/result.h"
 #include "common/wire/records.h"
+#include "launcher/sandbox_config.h"
+#include "launcher/seccomp_filter.h"
 
 namespace sandtrace::launcher {
 
 struct LaunchSpec {
   std::string executable;         // path passed to execve
   std::vector<std::string> argv;  // argv[0] included
-  bool trace_only = true;
-  bool new_network = true;  // false with --allow-net
+  SandboxConfig sandbox;
+  SeccompProgram seccomp;  // compiled from sandbox.seccomp_program; empty under --trace-only
 };
 
 // What the child chain reported before the command could run, if anything.

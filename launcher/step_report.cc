@@ -22,6 +22,9 @@ const char* StepName(Step step) {
     case Step::kIdMaps: return "layer 1 (user_namespace): writing uid_map/gid_map";
     case Step::kMountNamespace: return "layer 2 (mount_namespace): unshare(CLONE_NEWNS)";
     case Step::kMountPrivate: return "layer 2 (mount_namespace): private propagation";
+    case Step::kMountView: return "layer 2 (mount_namespace): restricted filesystem view";
+    case Step::kLandlock: return "layer 6 (landlock)";
+    case Step::kSeccomp: return "layer 7 (seccomp)";
     case Step::kPidNamespace: return "layer 3 (pid_namespace): unshare(CLONE_NEWPID)";
     case Step::kInitFork: return "layer 3 (pid_namespace): fork of the init process";
     case Step::kMountProc: return "layer 3 (pid_namespace): mounting a fresh /proc";

@@ -13,6 +13,7 @@ enum class Step : int32_t {
   kIdMaps = 11,          // layer 1: uid_map / gid_map
   kMountNamespace = 20,  // layer 2
   kMountPrivate = 21,    // layer 2: private propagation
+  kMountView = 22,       // layer 2: the restricted view (enforcing)
   kPidNamespace = 30,    // layer 3
   kInitFork = 31,        // layer 3: fork of the namespace's init
   kMountProc = 32,       // layer 3: fresh /proc
@@ -22,6 +23,8 @@ enum class Step : int32_t {
   kNoNewPrivs = 50,      // layer 5
   kSession = 51,         // setsid
   kCloseFds = 52,        // close inherited fds beyond 0-2
+  kLandlock = 60,        // layer 6
+  kSeccomp = 70,         // layer 7
   kTraceMe = 80,         // layer 8
   kStop = 81,            // layer 8
   kExec = 90,            // the command's execve

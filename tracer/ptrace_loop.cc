@@ -7,10 +7,12 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <string>
 
@@ -336,6 +338,16 @@ void PtraceLoop::HandleSyscallStop(Tracee& t) {
       }
       r.captures.push_back({c.arg, c.kind, copy.truncated, std::move(copy.bytes)});
     }
+    if (options_.seccomp && launcher::IsDeniedByFilter(*options_.seccomp, r.nr, r.args)) {
+      r.action = wire::Action::kDeny;  // the kernel's seccomp filter answers EPERM
+    } else if (options_.deny_later_execs && command_exec_done_ &&
+               (r.nr == SYS_execve || r.nr == SYS_execveat)) {
+      // Cancel the call (syscall number -1) and make it return EPERM at its exit stop. No
+      // pointer contents are involved: any execve after the command's own is refused.
+      r.action = wire::Action::kDeny;
+      t.skipping = ptrace(PTRACE_POKEUSER, t.tid, offsetof(user_regs_struct, orig_rax),
+                          reinterpret_cast<void*>(-1L)) == 0;
+    }
     if (r.nr == SYS_clone) {
       t.clone_flags = r.args[0];
     } else if (r.nr == SYS_clone3) {
@@ -346,7 +358,14 @@ void PtraceLoop::HandleSyscallStop(Tracee& t) {
       t.clone_flags = 0;
     }
   } else if (info.op == PTRACE_SYSCALL_INFO_EXIT) {
-    FinishPending(t, true, info.exit.rval);
+    int64_t ret = info.exit.rval;
+    if (t.skipping) {
+      t.skipping = false;
+      ret = -EPERM;
+      ptrace(PTRACE_POKEUSER, t.tid, offsetof(user_regs_struct, rax),
+             reinterpret_cast<void*>(static_cast<long>(ret)));
+    }
+    FinishPending(t, true, ret);
     if (t.exec_pending) {
       t.exec_pending = false;
       Publish(t.exec);
@@ -393,6 +412,7 @@ void PtraceLoop::HandleExec(pid_t pid) {
   Tracee& t = tracees_[pid];
   t.tid = pid;
   t.tgid = pid;
+  command_exec_done_ = true;
   t.exec_pending = true;
   t.exec = wire::ExecRecord{pid, former, clock_->RealtimeNs(),
                             ReadLink("/proc/" + std::to_string(pid) + "/exe"),

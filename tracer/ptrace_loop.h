@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "common/wire/records.h"
+#include "launcher/seccomp_filter.h"
 #include "tracer/clock.h"
 #include "tracer/publisher.h"
 
@@ -19,6 +20,10 @@ namespace sandtrace::tracer {
 struct LoopOptions {
   bool follow_forks = true;
   int timeout_s = 30;  // 0: no limit
+  // Enforcing without --allow-exec: any execve after the command's own fails with EPERM.
+  bool deny_later_execs = false;
+  // The seccomp program the command runs under: syscalls it denies are marked `deny`.
+  const launcher::SeccompProgram* seccomp = nullptr;
 };
 
 // Why the loop killed the tree (kNone: it did not).
@@ -56,6 +61,7 @@ class PtraceLoop {
     bool in_syscall = false;
     uint64_t entry_mono_ns = 0;
     uint64_t clone_flags = 0;          // flags of the clone/clone3 in progress
+    bool skipping = false;             // the syscall in progress was cancelled by us (EPERM)
     wire::SyscallRecord pending;
     bool exec_pending = false;
     wire::ExecRecord exec;
@@ -80,6 +86,7 @@ class PtraceLoop {
   std::unordered_map<pid_t, Tracee> tracees_;
   pid_t root_ = 0;
   pid_t init_ = 0;
+  bool command_exec_done_ = false;  // the command's own execve succeeded
   uint64_t deadline_mono_ns_ = 0;
   LoopResult result_;
 };

@@ -1,5 +1,6 @@
 #include "tracer/tracer.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -68,6 +69,30 @@ wire::End MakeEnd(const LoopResult& loop, const launcher::ChildFailure& failure)
   return end;
 }
 
+Result<launcher::LaunchSpec> LoadLaunchSpec(const TracerConfig& config) {
+  launcher::LaunchSpec spec;
+  spec.executable = config.executable;
+  spec.argv = config.argv;
+  if (config.sandbox_file.empty()) return spec;  // trace-only defaults
+  int fd = open(config.sandbox_file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("open " + config.sandbox_file);
+  std::string bytes;
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) bytes.append(buf, static_cast<size_t>(n));
+  close(fd);
+  Result<launcher::SandboxConfig> sandbox = launcher::DeserializeSandboxConfig(bytes);
+  if (!sandbox) return sandbox.error();
+  spec.sandbox = std::move(*sandbox);
+  if (!spec.sandbox.trace_only) {
+    Result<launcher::SeccompProgram> program =
+        launcher::SeccompProgram::Deserialize(spec.sandbox.seccomp_program);
+    if (!program) return program.error();
+    spec.seccomp = std::move(*program);
+  }
+  return spec;
+}
+
 }  // namespace
 
 Result<TracerConfig> ConfigFromFlags(const StageFlags& flags) {
@@ -82,7 +107,7 @@ Result<TracerConfig> ConfigFromFlags(const StageFlags& flags) {
   const std::string follow = flags.Get("follow-forks", "true");
   if (follow != "true" && follow != "false") return PlainError("--follow-forks: true or false");
   c.follow_forks = follow == "true";
-  c.trace_only = flags.Has("trace-only");
+  c.sandbox_file = flags.Get("sandbox");
   Result<long long> timeout = flags.GetInt("timeout", 30);
   if (!timeout) return timeout.error();
   if (*timeout < 0 || *timeout > 1'000'000'000) return PlainError("--timeout out of range");
@@ -99,7 +124,12 @@ int RunTracer(const TracerConfig& config) {
 
   // Fork the sandbox before ZeroMQ starts its threads: the child chain is then a copy of a
   // single-threaded process.
-  launcher::LaunchSpec spec{config.executable, config.argv, config.trace_only, true};
+  Result<launcher::LaunchSpec> loaded = LoadLaunchSpec(config);
+  if (!loaded) {
+    fprintf(stderr, "sandtrace: %s\n", loaded.error().message().c_str());
+    return 125;
+  }
+  const launcher::LaunchSpec& spec = *loaded;
   Result<launcher::Launched> launched = launcher::Launch(spec);
   if (!launched) {
     fprintf(stderr, "sandtrace: %s\n", launched.error().message().c_str());
@@ -122,7 +152,7 @@ int RunTracer(const TracerConfig& config) {
   hello.tracer_pid = getpid();
   hello.root_pid = launched->pid;
   hello.follow_forks = config.follow_forks;
-  hello.trace_only = config.trace_only;
+  hello.trace_only = spec.sandbox.trace_only;
   hello.layers = launcher::LayerStates(spec);
   if (Status s = publisher.SendHello(hello); !s) {
     if (launched->init_pid > 0) kill(launched->init_pid, SIGKILL);
@@ -139,7 +169,10 @@ int RunTracer(const TracerConfig& config) {
     return end.exit_code;
   }
 
-  PtraceLoop loop(&publisher, &clock, LoopOptions{config.follow_forks, config.timeout_s});
+  LoopOptions options{config.follow_forks, config.timeout_s};
+  options.deny_later_execs = !spec.sandbox.trace_only && !spec.sandbox.allow_exec;
+  options.seccomp = spec.seccomp.empty() ? nullptr : &spec.seccomp;
+  PtraceLoop loop(&publisher, &clock, options);
   LoopResult result = loop.Run(launched->pid, launched->init_pid);
   StopTicks();
   launcher::ChildFailure failure = launcher::ReadFailure(launched->report_fd, spec);

@@ -17,12 +17,13 @@ struct TracerConfig {
   std::string executable;         // resolved path to exec
   std::vector<std::string> argv;  // the command as given
   bool follow_forks = true;
-  bool trace_only = true;
   int timeout_s = 30;
+  std::string sandbox_file;  // the compiled sandbox configuration (launcher/sandbox_config.h);
+                             // empty: trace-only defaults
 };
 
 // From the tracer's flags: --out, --run-id, --host, --exec, --timeout, --follow-forks,
-// --trace-only, -- ARGV...
+// --sandbox FILE, -- ARGV...
 Result<TracerConfig> ConfigFromFlags(const StageFlags& flags);
 
 // Runs the whole trace; returns sandtrace's exit status.

@@ -1,0 +1,28 @@
+// Turns `sandtrace run` options and the built-in default policy into the compiled sandbox
+// configuration the tracer receives (launcher/sandbox_config.h): canonical paths, the masks
+// for sensitive files, Landlock rules including the command's own executable and its ELF
+// interpreter, and the compiled seccomp program. Everything that can be wrong with the user's
+// input is found here, before anything runs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/run_options.h"
+#include "common/result.h"
+#include "launcher/sandbox_config.h"
+
+namespace sandtrace::cli {
+
+// `executable` is the resolved path of the command.
+Result<launcher::SandboxConfig> BuildSandboxConfig(const RunOptions& options,
+                                                   const std::string& executable);
+
+// The interpreters the kernel opens to exec `path`: a script's "#!" interpreter and the
+// PT_INTERP of every ELF file in that chain (canonical paths, may be empty).
+std::vector<std::string> InterpreterChain(const std::string& path);
+
+// Files and directories named .env or .env.* under `dir` (at most `max_depth` levels down).
+std::vector<std::string> FindDotEnvFiles(const std::string& dir, int max_depth);
+
+}  // namespace sandtrace::cli

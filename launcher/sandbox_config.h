@@ -1,0 +1,33 @@
+// The compiled sandbox configuration that the `sandtrace` wrapper hands to the tracer (as a
+// file in the private run directory): everything the launch chain needs, already validated and
+// resolved — canonical paths, the compiled seccomp program — so that neither the tracer nor
+// the launcher parses policies. MessagePack, versioned with the wire format.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace sandtrace::launcher {
+
+struct SandboxConfig {
+  bool trace_only = true;   // layers 6-7 skipped; setsid and fd closing skipped
+  bool new_network = true;  // layer 4 (false with --allow-net)
+  bool allow_exec = false;  // execve after the command's own: allowed (else EPERM + deny)
+  // Layer 2 (enforcing): the restricted filesystem view.
+  std::vector<std::string> writable_paths;  // bound read-write
+  std::vector<std::string> masked_paths;    // hidden (filesystem.deny that exist)
+  // Layer 6 (enforcing): Landlock rules, canonical paths.
+  std::vector<std::string> landlock_read;
+  std::vector<std::string> landlock_read_write;
+  std::vector<std::string> landlock_exec;
+  std::vector<std::string> landlock_optional;  // may be missing (e.g. /lib64)
+  // Layer 7 (enforcing): the seccomp program, serialised (launcher/seccomp_filter.h).
+  std::string seccomp_program;
+};
+
+std::string SerializeSandboxConfig(const SandboxConfig& config);
+Result<SandboxConfig> DeserializeSandboxConfig(const std::string& bytes);
+
+}  // namespace sandtrace::launcher
