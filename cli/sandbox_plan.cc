@@ -27,6 +27,8 @@ const char* const kDenyAbsolute[] = {"/etc/shadow", "/etc/gshadow", "/etc/sudoer
 const char* const kDenyInHome[] = {".ssh",     ".aws",   ".gnupg",   ".config/gcloud",
                                    ".docker",  ".kube",  ".netrc",   ".npmrc",
                                    ".pypirc",  ".git-credentials", ".bash_history", ".env"};
+// Directories the restricted view replaces with a private tmpfs (launcher/mount_view.h).
+const char* const kPrivateTmpfs[] = {"/tmp", "/run", "/dev/shm"};
 constexpr int kDotEnvDepth = 4;
 constexpr size_t kDotEnvMaxEntries = 20000;
 
@@ -187,8 +189,14 @@ Result<launcher::SandboxConfig> BuildSandboxConfig(const RunOptions& options,
   // the restricted view even where their directory is not).
   const std::string exe = Canonical(executable);
   if (!exe.empty()) {
-    AddUnique(&c.landlock_exec, exe);
-    for (const std::string& interp : InterpreterChain(exe)) AddUnique(&c.landlock_exec, interp);
+    std::vector<std::string> needed{exe};
+    for (const std::string& interp : InterpreterChain(exe)) AddUnique(&needed, interp);
+    for (const std::string& path : needed) {
+      AddUnique(&c.landlock_exec, path);
+      for (const char* hidden : kPrivateTmpfs) {
+        if (path.rfind(std::string(hidden) + "/", 0) == 0) AddUnique(&c.visible_paths, path);
+      }
+    }
   }
   if (c.allow_exec) {
     for (const char* p : kSystemExec) {

@@ -90,6 +90,7 @@ struct ChainPids {
   if (!spec.sandbox.trace_only) {
     MountPlan plan;
     plan.read_write = spec.sandbox.writable_paths;
+    plan.read_only = spec.sandbox.visible_paths;
     plan.masked = spec.sandbox.masked_paths;
     if (Status s = ApplyMountView(plan); !s) FailWith(report, Step::kMountView, s.error());
   }

@@ -25,7 +25,7 @@ std::string SerializeSandboxConfig(const SandboxConfig& c) {
   p.pack(c.landlock_optional);
   p.pack_bin(static_cast<uint32_t>(c.seccomp_program.size()));
   p.pack_bin_body(c.seccomp_program.data(), static_cast<uint32_t>(c.seccomp_program.size()));
-  p.pack_nil();  // reserved
+  p.pack(c.visible_paths);
   return std::string(buffer.data(), buffer.size());
 }
 
@@ -52,6 +52,7 @@ Result<SandboxConfig> DeserializeSandboxConfig(const std::string& bytes) {
     c.landlock_optional = f[9].as<std::vector<std::string>>();
     if (f[10].type != msgpack::type::BIN) return PlainError("sandbox configuration: malformed");
     c.seccomp_program.assign(f[10].via.bin.ptr, f[10].via.bin.size);
+    if (o.via.array.size > 11) c.visible_paths = f[11].as<std::vector<std::string>>();
   } catch (const std::exception& e) {
     return PlainError(std::string("sandbox configuration: ") + e.what());
   }

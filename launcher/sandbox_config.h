@@ -18,6 +18,8 @@ struct SandboxConfig {
   // Layer 2 (enforcing): the restricted filesystem view.
   std::vector<std::string> writable_paths;  // bound read-write
   std::vector<std::string> masked_paths;    // hidden (filesystem.deny that exist)
+  std::vector<std::string> visible_paths;   // bound read-only where a private tmpfs would hide
+                                            // them (the command's executable under /tmp)
   // Layer 6 (enforcing): Landlock rules, canonical paths.
   std::vector<std::string> landlock_read;
   std::vector<std::string> landlock_read_write;
