@@ -43,7 +43,7 @@ struct ChainPids {
 
 [[noreturn]] void FailWith(int report, Step step, const Error& error) {
   errno = error.code != 0 ? error.code : EINVAL;
-  FailStep(report, step);
+  FailStep(report, step, error.context.c_str());
 }
 
 // The command process: layers 5-8, then exec. Never returns. It is a clone of the
@@ -194,6 +194,8 @@ ChildFailure ReadFailure(int report_fd, const LaunchSpec& spec) {
   failure.error = r.error;
   failure.exec_failed = r.step == Step::kExec;
   failure.step = failure.exec_failed ? "execve(" + spec.executable + ")" : StepName(r.step);
+  r.detail[sizeof r.detail - 1] = '\0';
+  if (r.detail[0] != '\0') failure.step += std::string(" [") + r.detail + "]";
   return failure;
 }
 

@@ -320,8 +320,10 @@ Status ApplyMountView(const MountPlan& plan) {
     if (Status s = Mask(path); !s) return s;
   }
   // The old working directory still points into the host's mounts: enter it again by path.
-  if (!cwd.empty() && chdir(cwd.c_str()) != 0) {
-    return LayerError("chdir(" + cwd + "): the working directory is hidden by the view");
+  // Where the view hides it (e.g. under the private /tmp) the command starts in / instead,
+  // as with bubblewrap; it never keeps a handle on the host's directory.
+  if (cwd.empty() || chdir(cwd.c_str()) != 0) {
+    if (chdir("/") != 0) return LayerError("chdir(/)");
   }
   return {};
 }

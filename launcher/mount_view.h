@@ -50,7 +50,7 @@ inline constexpr const char* kMountViewDevices[] = {"full", "null",    "random",
 
 // Builds the view described above in the current mount namespace. Needs CAP_SYS_ADMIN over it
 // (the set-up process in its new user namespace has it). Also re-enters the working directory
-// through the new mounts; a working directory the view hides is an error. Errors name
+// through the new mounts; where the view hides it, the working directory becomes /. Errors name
 // "layer 2 (mount_namespace)", the mount or path and the errno; the view is then half built
 // and the caller must exit.
 Status ApplyMountView(const MountPlan& plan);

@@ -6,8 +6,13 @@
 
 namespace sandtrace::launcher {
 
-void FailStep(int fd, Step step) {
-  StepReport r{step, errno};
+void FailStep(int fd, Step step, const char* detail) {
+  StepReport r{step, errno, {}};
+  if (detail) {
+    size_t i = 0;
+    for (; detail[i] != '\0' && i + 1 < sizeof r.detail; ++i) r.detail[i] = detail[i];
+    r.detail[i] = '\0';
+  }
   // Best effort: a short report reads as "failed for an unknown reason" on the other side.
   ssize_t ignored = write(fd, &r, sizeof r);
   (void)ignored;

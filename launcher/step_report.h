@@ -33,11 +33,12 @@ enum class Step : int32_t {
 struct StepReport {
   Step step;
   int32_t error;
+  char detail[216];  // NUL-terminated context (e.g. the mount that failed), may be empty
 };
 
-// Writes the report for `step` with the current errno to `fd` and exits: 126/127 for a failed
-// exec (like a shell), 125 for any set-up step.
-[[noreturn]] void FailStep(int fd, Step step);
+// Writes the report for `step` with the current errno (and optional detail text) to `fd` and
+// exits: 126/127 for a failed exec (like a shell), 125 for any set-up step.
+[[noreturn]] void FailStep(int fd, Step step, const char* detail = nullptr);
 
 // "layer 1 (user_namespace): unshare(CLONE_NEWUSER)" etc.
 const char* StepName(Step step);
