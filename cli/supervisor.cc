@@ -61,9 +61,8 @@ std::string ResolveCommand(const std::string& name) {
   size_t pos = 0;
   for (;;) {
     size_t end = dirs.find(':', pos);
-    std::string dir = dirs.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-    if (dir.empty()) dir = ".";
-    std::string candidate = dir + "/" + name;
+    const std::string dir(dirs, pos, end == std::string::npos ? std::string::npos : end - pos);
+    const std::string candidate = (dir.empty() ? std::string(".") : dir) + '/' + name;
     struct stat st;
     if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
         access(candidate.c_str(), X_OK) == 0) {
