@@ -40,7 +40,7 @@ Result<Stage> StartStage(const StageSpec& spec, int timeout_ms) {
   pid_t pid = fork();
   if (pid < 0) return ErrnoError("fork " + spec.name);
   if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    prctl(PR_SET_PDEATHSIG, spec.death_signal);
     if (getppid() != wrapper) _exit(1);  // the wrapper died before the prctl
     // Move the handed-over fds to their numbers: first out of the way (above 100), then down.
     std::vector<std::pair<int, int>> fds = spec.fds;

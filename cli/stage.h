@@ -3,6 +3,7 @@
 // the `sandtrace` binary. Stages with a readiness handshake get a pipe (--ready-fd).
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <string>
@@ -19,6 +20,9 @@ struct StageSpec {
   std::vector<std::string> args;       // without argv[0]
   std::vector<std::pair<int, int>> fds;  // (fd in wrapper, fd number in the stage)
   bool handshake = true;               // pass --ready-fd and wait for "ok"
+  // Sent to the stage when the wrapper dies: SIGKILL for the tracer (its traced tree dies with
+  // it), SIGTERM for the others so that they still drain and finish their outputs.
+  int death_signal = SIGTERM;
 };
 
 struct Stage {

@@ -221,7 +221,7 @@ Status Pipeline::WriteSandboxConfig(const launcher::SandboxConfig& config) {
 }
 
 Status Pipeline::StartTracer(const std::string& executable) {
-  StageSpec spec{"tracer", "sandtrace-tracer", {}, {}, false};
+  StageSpec spec{"tracer", "sandtrace-tracer", {}, {}, false, SIGKILL};
   spec.args = {"--out",     dir_.Endpoint("raw"),
                "--run-id",  run_id_,
                "--host",    HostName(),
