@@ -250,6 +250,42 @@ def test_network_with_allow_net_reaches_the_host(sb, listeners):
     assert [data for data, _ in listeners.datagrams()] == [b"st-probe-udp"] * 3
 
 
+def accepted_nothing(srv):
+    try:
+        conn, _ = srv.accept()
+    except BlockingIOError:
+        return True
+    conn.close()
+    return False
+
+
+@pytest.mark.parametrize("kind", ["abstract", "run", "visible"])
+def test_unix_sockets_of_the_host_are_unreachable(sb, kind):
+    # THREATS 21: an abstract socket of the host (@name); pathname sockets of the host, in /run
+    # (like D-Bus or docker) and in a directory the sandbox can see (read-only) but that is not
+    # an allowed path. With and without --allow-net.
+    name = "st-probe-" + os.urandom(6).hex()
+    path = {"abstract": "@" + name, "run": f"/run/{name}.sock",
+            "visible": str(sb.outside_dir() / "host.sock")}[kind]
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        srv.bind("\0" + name if kind == "abstract" else path)
+        if kind != "abstract":
+            os.chmod(path, 0o777)  # the host would let the run's user connect
+        srv.listen(4)
+        srv.setblocking(False)
+        for options in ([], ["--allow-net"]):
+            run = sb.run([sf.probe("net"), f"unix:{path}"], *options)
+            r = run.result(f"unix:{path}")
+            assert not r.ok, f"the host's socket {path} was reachable ({options}): {r}"
+            # Host side: the listener accepted nothing.
+            assert accepted_nothing(srv), f"the host socket {path} accepted a connection"
+    finally:
+        srv.close()
+        if kind == "run":
+            Path(path).unlink(missing_ok=True)
+
+
 # ---------------------------------------------------------------------------------------------
 # 4. Always-blocked and hardening syscalls; 5. CLONE_UNTRACED
 
@@ -447,6 +483,100 @@ def test_tiocsti_injection_fails(sb):
 
 
 # ---------------------------------------------------------------------------------------------
+# THREATS 22: SysV IPC and POSIX message queues of the host
+
+class HostIpc:
+    """A SysV message queue, shared memory segment (holding a secret) and semaphore set, and
+    a POSIX message queue, all mode 0666: the host would let anybody use them."""
+
+    IPC_CREAT, IPC_EXCL, IPC_NOWAIT, IPC_RMID = 0o1000, 0o2000, 0o4000, 0
+
+    def __init__(self):
+        import ctypes
+        self.ctypes = ctypes
+        libc = self.libc = ctypes.CDLL(None, use_errno=True)
+        libc.shmat.restype = ctypes.c_void_p
+        libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+        libc.shmdt.argtypes = [ctypes.c_void_p]
+        libc.mq_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_uint, ctypes.c_void_p]
+        self.key = int.from_bytes(os.urandom(4), "little") & 0x7fffffff | 1
+        flags = self.IPC_CREAT | self.IPC_EXCL | 0o666
+        self.msg = libc.msgget(self.key, flags)
+        self.shm = libc.shmget(self.key, 4096, flags)
+        self.sem = libc.semget(self.key, 1, flags)
+        assert min(self.msg, self.shm, self.sem) >= 0, ctypes.get_errno()
+        self.addr = libc.shmat(self.shm, None, 0)
+        self.content = secret("shm").encode()
+        ctypes.memmove(self.addr, self.content, len(self.content))
+        self.mq_name = f"/st-probe-{os.urandom(6).hex()}"
+        old = os.umask(0)
+        try:
+            self.mq = libc.mq_open(self.mq_name.encode(),
+                                   os.O_CREAT | os.O_EXCL | os.O_RDWR | os.O_NONBLOCK, 0o666, None)
+        finally:
+            os.umask(old)
+        assert self.mq >= 0, ctypes.get_errno()
+
+    def received(self):
+        """What arrived in the host's objects: messages, the shm bytes, mq messages."""
+        ctypes, libc = self.ctypes, self.libc
+        buf = ctypes.create_string_buffer(8192 + 16)
+        got = []
+        n = libc.msgrcv(self.msg, buf, 8192, 0, self.IPC_NOWAIT)
+        if n >= 0:
+            got.append(("msg", buf.raw[8:8 + n]))
+        shm = ctypes.string_at(self.addr, len(self.content))
+        if shm != self.content:
+            got.append(("shm", shm))
+        n = libc.mq_receive(self.mq, buf, 8192 + 16, None)
+        if n >= 0:
+            got.append(("mq", buf.raw[:n]))
+        return got
+
+    def close(self):
+        libc = self.libc
+        libc.shmdt(self.addr)
+        libc.shmctl(self.shm, self.IPC_RMID, None)
+        libc.msgctl(self.msg, self.IPC_RMID, None)
+        libc.semctl(self.sem, 0, self.IPC_RMID)
+        libc.mq_close(self.mq)
+        libc.mq_unlink(self.mq_name.encode())
+
+
+def test_host_ipc_is_invisible(sb):
+    ipc = HostIpc()
+    try:
+        key = f"{ipc.key:x}"
+        ops = [f"msg:{key}", f"shm:{key}", f"sem:{key}", f"mq:{ipc.mq_name}"]
+        run = sb.run([sf.probe("ipc"), *ops])
+        visible = [run.result(op) for op in ops if run.result(op).ok]
+        assert not visible, f"host IPC objects visible inside: {visible}"
+        assert_no_secret(run)
+        # Host side: nothing arrived, the shared memory is unchanged.
+        assert ipc.received() == []
+    finally:
+        ipc.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# THREATS 17: /proc and /sys
+
+def test_proc_and_sys_knobs_are_out_of_reach(sb):
+    core_pattern = Path("/proc/sys/kernel/core_pattern").read_text()
+    ops = ["write:/proc/sys/kernel/core_pattern", "write:/proc/sysrq-trigger",
+           "write:/proc/sys/vm/drop_caches", "write:/sys/kernel/mm/transparent_hugepage/enabled",
+           "read:/proc/kcore", "ls:/sys/fs/cgroup", "mkdir:/sys/fs/cgroup/st-probe"]
+    run = sb.run([sf.probe("fs"), *ops])
+    for op in ops[:5] + ops[6:]:
+        r = run.result(op)
+        assert not r.ok, f"{op} worked inside: {r}"
+    cgroup = run.result("ls:/sys/fs/cgroup")
+    assert not cgroup.ok or cgroup["count"] == "0", cgroup
+    # Host side: unchanged.
+    assert Path("/proc/sys/kernel/core_pattern").read_text() == core_pattern
+
+
+# ---------------------------------------------------------------------------------------------
 # 7. Inherited fds
 
 def test_inherited_fds_are_closed(sb, tmp_path):
@@ -482,10 +612,19 @@ def test_inherited_fds_are_closed(sb, tmp_path):
 # ---------------------------------------------------------------------------------------------
 # 8. setuid binaries
 
+def file_capability_xattr(cap):
+    """security.capability (VFS_CAP_REVISION_2, effective) granting `cap` as permitted."""
+    import struct
+    return struct.pack("<IIIII", 0x02000000 | 0x000001, 1 << cap, 0, 0, 0)
+
+
+CAP_DAC_OVERRIDE = 1
+
+
 def test_setuid_binary_gains_nothing(sb):
     bindir = sb.dir("suid", parent="/var/tmp", owned=False)
-    # A setuid (and setgid) copy owned by someone else than the run's user: honoured, it
-    # would change the effective ids (to root for nobody, to nobody for root).
+    # Setuid and setgid copies owned by someone else than the run's user: honoured, they would
+    # change the effective ids (to root for nobody, to nobody for root).
     owner = sf.NOBODY if sb.user == "root" else 0
     copies = {}
     for name, source in (("ids", sf.probe("ids")), ("id", "/usr/bin/id")):
@@ -494,12 +633,27 @@ def test_setuid_binary_gains_nothing(sb):
         os.chown(path, owner, owner)
         os.chmod(path, 0o6755)
         copies[name] = path
+    # A file-capability binary (root-owned, CAP_DAC_OVERRIDE effective).
+    fcap = bindir / "ids-fcap"
+    fcap.write_bytes(Path(sf.probe("ids")).read_bytes())
+    os.chmod(fcap, 0o755)
+    os.setxattr(fcap, "security.capability", file_capability_xattr(CAP_DAC_OVERRIDE))
+
+    # The control on the host, without the sandbox: the same binaries do gain privileges.
+    host = sf.parse_results(st.run(sb.prefix() + [copies["ids"]]).stdout)["ids"]
+    assert host["euid"] != host["ruid"], f"the setuid copy gains nothing even on the host: {host}"
+    if sb.user != "root":
+        host_fcap = sf.parse_results(st.run(sb.prefix() + [fcap]).stdout)["ids"]
+        assert int(host_fcap["capeff"], 16) == 1 << CAP_DAC_OVERRIDE, host_fcap
+
     run = sb.run([copies["ids"]])
     ids = run.result("ids")
     assert ids["nnp"] == "1", ids
     assert ids["euid"] == ids["ruid"] == ids["suid"] and ids["egid"] == ids["rgid"], ids
     plain = sb.run([sf.probe("ids")]).result("ids")
     assert ids["capeff"] == plain["capeff"], (ids, plain)
+    fcap_ids = sb.run([fcap]).result("ids")
+    assert fcap_ids["capeff"] == plain["capeff"] and fcap_ids["nnp"] == "1", (fcap_ids, plain)
     id_run = sb.run([copies["id"]])
     assert id_run.stdout.startswith("uid="), id_run.describe()
     assert "euid=" not in id_run.stdout and "egid=" not in id_run.stdout, id_run.stdout
@@ -617,6 +771,32 @@ def test_kill_and_ptrace_reach_only_the_sandbox(sb, marker):
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+PIPELINE = ["sandtrace", "sandtrace-tracer", "sandtrace-analyzer", "sandtrace-sink-jsonl"]
+
+
+@pytest.mark.parametrize("target", PIPELINE)
+def test_sigkill_of_a_pipeline_process_kills_the_sandbox(sb, marker, target):
+    # THREATS 11: SIGKILL of the tracer or any pipeline process -> every sandboxed process dies.
+    args = sb.args([st.helper("sleeper"), "3", marker], output=sb.outdir / "kill.jsonl")
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=sb.env())
+    try:
+        def sleepers():
+            return [pid for pid in st.pids_with_marker(marker)
+                    if st.exe_name(pid) == "st-sleeper"]
+        assert st.wait_until(lambda: len(sleepers()) == 4, 30), sleepers()
+        victim = proc.pid if target == "sandtrace" else st.child_named(proc.pid, target)
+        os.kill(victim, signal.SIGKILL)
+        assert st.wait_until(lambda: not sleepers(), 5), (
+            f"{len(sleepers())} sandboxed processes still alive 5 s after SIGKILL of {target}")
+        proc.wait(timeout=30)
+        if target != "sandtrace":
+            assert proc.returncode != 0
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,14 +4,18 @@
 //                   each is up: names=lo up=lo
 //   tcp:IP:PORT     TCP connect (3 s at most), then send "st-probe-tcp"
 //   udp:IP:PORT     UDP sendto of "st-probe-udp" (3 datagrams)
+//   unix:PATH       connect to a UNIX stream socket (PATH "@name": abstract), then send
+//                   "st-probe-unix"
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include "probe.h"
 
@@ -112,8 +116,34 @@ static void do_udp(const char* label, const struct sockaddr_in* sa) {
   probe_report(label, n == 12 ? 0 : -1, e, "step=sendto");
 }
 
+static void do_unix(const char* label, const char* path) {
+  struct sockaddr_un sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sun_family = AF_UNIX;
+  size_t len = strlen(path);
+  if (len >= sizeof sa.sun_path) return probe_report(label, -1, ENAMETOOLONG, NULL);
+  memcpy(sa.sun_path, path, len);
+  if (path[0] == '@') sa.sun_path[0] = '\0';
+  socklen_t size = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return probe_report(label, -1, errno, "step=socket");
+  if (connect(s, (const struct sockaddr*)&sa, size) != 0) {
+    int e = errno;
+    close(s);
+    return probe_report(label, -1, e, "step=connect");
+  }
+  ssize_t n = send(s, "st-probe-unix", 13, MSG_NOSIGNAL);
+  int e = errno;
+  close(s);
+  probe_report(label, n == 13 ? 0 : -1, e, "step=send");
+}
+
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
+    if (strncmp(argv[i], "unix:", 5) == 0) {
+      do_unix(argv[i], argv[i] + 5);
+      continue;
+    }
     char* op = strdup(argv[i]);
     char* ip = strchr(op, ':');
     char* port = ip ? strchr(ip + 1, ':') : NULL;
