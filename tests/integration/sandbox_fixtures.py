@@ -85,7 +85,8 @@ class Run:
     def calls(self, name=None, nr=None):
         """syscall events, optionally only those of one name or number."""
         return [ev for ev in st.syscalls(self.events)
-                if (name is None or ev["syscall"] == name) and (nr is None or ev["syscall_nr"] == nr)]
+                if (name is None or ev["syscall"] == name) and
+                (nr is None or ev["syscall_nr"] == nr)]
 
     @property
     def summary(self):
