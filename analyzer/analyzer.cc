@@ -61,7 +61,7 @@ bool Analyzer::OnHello(const wire::Hello& hello) {
   if (hello_seen_ || sandbox_written_ || finished_) return false;
   hello_seen_ = true;
   hello_ = hello;
-  summary_.AddProcess();  // the root
+  if (hello.root_pid > 0) summary_.AddProcess();  // the root (0: it never ran)
   events_.WriteSandbox(hello_);
   sandbox_written_ = true;
   return true;

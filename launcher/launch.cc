@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -66,6 +67,9 @@ struct ChainPids {
       FailStep(report, Step::kLandlock);
     }
     if (!CloseInheritedFds(report)) FailStep(report, Step::kCloseFds);
+    // Fork bombs stop here: counted per user in the sandbox's own user namespace.
+    const rlimit nproc{static_cast<rlim_t>(kMaxProcesses), static_cast<rlim_t>(kMaxProcesses)};
+    if (setrlimit(RLIMIT_NPROC, &nproc) != 0) FailStep(report, Step::kLimits);
     if (int err = InstallSeccompFilterInChild(spec.seccomp); err != 0) {
       errno = err;
       FailStep(report, Step::kSeccomp);
@@ -94,7 +98,11 @@ struct ChainPids {
     plan.masked = spec.sandbox.masked_paths;
     if (Status s = ApplyMountView(plan); !s) FailWith(report, Step::kMountView, s.error());
   }
-  if (unshare(CLONE_NEWPID) != 0) FailStep(report, Step::kPidNamespace);
+  // The IPC and UTS namespaces come with the PID namespace: the host's SysV IPC objects and
+  // POSIX message queues are not visible, and the host name cannot be changed for the host.
+  if (unshare(CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS) != 0) {
+    FailStep(report, Step::kPidNamespace);
+  }
   if (spec.sandbox.new_network) {
     if (unshare(CLONE_NEWNET) != 0) FailStep(report, Step::kNetNamespace);
     if (!BringUpLoopback()) FailStep(report, Step::kLoopback);
@@ -133,6 +141,8 @@ struct ChainPids {
 }
 
 }  // namespace
+
+std::vector<wire::LayerState> AppliedLayerStates(const LaunchSpec& spec);
 
 Result<Launched> Launch(const LaunchSpec& spec) {
   int report[2], pids[2];
@@ -180,6 +190,22 @@ Result<Launched> Launch(const LaunchSpec& spec) {
   return launched;
 }
 
+bool AwaitCommandStop(Launched* launched, const LaunchSpec& spec) {
+  int status = 0;
+  pid_t got;
+  do {
+    got = waitpid(launched->pid, &status, __WALL);  // EINTR: a tick of the tracer's timer
+  } while (got < 0 && errno == EINTR);
+  if (got == launched->pid && WIFSTOPPED(status)) return true;
+  launched->setup_failure = ReadFailure(launched->report_fd, spec);
+  launched->report_fd = -1;
+  if (!launched->setup_failure.failed) {
+    launched->setup_failure = {true, false, "the command process ended before it was traced", EIO};
+  }
+  if (launched->init_pid > 0) kill(launched->init_pid, SIGKILL);
+  return false;
+}
+
 ChildFailure ReadFailure(int report_fd, const LaunchSpec& spec) {
   ChildFailure failure;
   if (report_fd < 0) return failure;
@@ -193,13 +219,30 @@ ChildFailure ReadFailure(int report_fd, const LaunchSpec& spec) {
   failure.failed = true;
   failure.error = r.error;
   failure.exec_failed = r.step == Step::kExec;
+  const int code = static_cast<int>(r.step);
+  failure.layer = code >= 10 && code < 90 ? code / 10 : 0;
   failure.step = failure.exec_failed ? "execve(" + spec.executable + ")" : StepName(r.step);
   r.detail[sizeof r.detail - 1] = '\0';
   if (r.detail[0] != '\0') failure.step += std::string(" [") + r.detail + "]";
   return failure;
 }
 
-std::vector<wire::LayerState> LayerStates(const LaunchSpec& spec) {
+std::vector<wire::LayerState> LayerStates(const LaunchSpec& spec, const ChildFailure& failure) {
+  std::vector<wire::LayerState> layers = AppliedLayerStates(spec);
+  if (!failure.failed || failure.layer == 0) return layers;
+  for (wire::LayerState& l : layers) {
+    if (l.layer == failure.layer) {
+      l.applied = false;
+      l.detail = "failed: " + failure.step + ": " + strerror(failure.error);
+    } else if (l.layer > failure.layer) {
+      l.applied = false;
+      l.detail = "not reached: layer " + std::to_string(failure.layer) + " failed";
+    }
+  }
+  return layers;
+}
+
+std::vector<wire::LayerState> AppliedLayerStates(const LaunchSpec& spec) {
   const SandboxConfig& sandbox = spec.sandbox;
   const uid_t uid = getuid();
   const gid_t gid = getgid();
@@ -228,15 +271,17 @@ std::vector<wire::LayerState> LayerStates(const LaunchSpec& spec) {
                      " BPF instructions: always-blocked and hardening syscalls fail with EPERM, "
                      "clone3 with ENOSYS, non-native architectures killed";
   }
-  std::string command_detail = sandbox.trace_only ? "PR_SET_NO_NEW_PRIVS"
-                                                  : "PR_SET_NO_NEW_PRIVS; new session; fds "
-                                                    "beyond 0-2 closed";
+  std::string command_detail =
+      sandbox.trace_only ? "PR_SET_NO_NEW_PRIVS"
+                         : "PR_SET_NO_NEW_PRIVS; new session; fds beyond 0-2 closed; at most " +
+                               std::to_string(kMaxProcesses) + " processes (RLIMIT_NPROC)";
   return {
       layer(1, "user_namespace", true,
             "uid " + std::to_string(uid) + " and gid " + std::to_string(gid) +
                 " mapped to themselves; setgroups denied"),
       layer(2, "mount_namespace", true, mount_detail),
-      layer(3, "pid_namespace", true, "own init as PID 1, command as PID 2, fresh /proc"),
+      layer(3, "pid_namespace", true,
+            "own init as PID 1, command as PID 2, fresh /proc; new IPC and UTS namespaces"),
       sandbox.new_network ? layer(4, "network_namespace", true, "only lo, up")
                           : layer(4, "network_namespace", false, "skipped: --allow-net"),
       layer(5, "no_new_privs", true, command_detail),

@@ -22,6 +22,10 @@
 
 namespace sandtrace::launcher {
 
+// Processes and threads the sandbox may have at once in enforcing mode: RLIMIT_NPROC for the
+// sandboxed user, and the tracer's own count (RLIMIT_NPROC does not bind a sandboxed root).
+inline constexpr size_t kMaxProcesses = 1024;
+
 struct LaunchSpec {
   std::string executable;         // path passed to execve
   std::vector<std::string> argv;  // argv[0] included
@@ -35,6 +39,7 @@ struct ChildFailure {
   bool exec_failed = false;  // the execve itself failed (exit 126/127), not a layer
   std::string step;          // e.g. "execve(/usr/bin/foo)" or "layer 1 (user_namespace): ..."
   int error = 0;             // errno
+  int layer = 0;             // the sandbox layer (1-8) that failed, 0 for none
 };
 
 struct Launched {
@@ -48,10 +53,15 @@ struct Launched {
 // shortly be) stopped in SIGSTOP, traced by the caller (PTRACE_TRACEME).
 Result<Launched> Launch(const LaunchSpec& spec);
 
+// Waits until the command stopped itself, ready to be traced. When it died before (a layer
+// failed), fills launched->setup_failure from its report and returns false.
+bool AwaitCommandStop(Launched* launched, const LaunchSpec& spec);
+
 // Reads the chain's failure report (call after the command exited). Closes report_fd.
 ChildFailure ReadFailure(int report_fd, const LaunchSpec& spec);
 
-// The sandbox layer states for the `sandbox` event, as applied by Launch.
-std::vector<wire::LayerState> LayerStates(const LaunchSpec& spec);
+// The sandbox layer states for the `sandbox` event, as applied by Launch. With a failure, the
+// failed layer says so and the later ones were not reached.
+std::vector<wire::LayerState> LayerStates(const LaunchSpec& spec, const ChildFailure& failure);
 
 }  // namespace sandtrace::launcher

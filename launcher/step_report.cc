@@ -37,8 +37,9 @@ const char* StepName(Step step) {
     case Step::kNetNamespace: return "layer 4 (network_namespace): unshare(CLONE_NEWNET)";
     case Step::kLoopback: return "layer 4 (network_namespace): bringing lo up";
     case Step::kNoNewPrivs: return "layer 5 (no_new_privs): PR_SET_NO_NEW_PRIVS";
-    case Step::kSession: return "setsid";
-    case Step::kCloseFds: return "closing inherited file descriptors";
+    case Step::kSession: return "layer 5 (no_new_privs): setsid";
+    case Step::kCloseFds: return "layer 5 (no_new_privs): closing inherited file descriptors";
+    case Step::kLimits: return "layer 5 (no_new_privs): resource limits";
     case Step::kTraceMe: return "layer 8 (ptrace): PTRACE_TRACEME";
     case Step::kStop: return "layer 8 (ptrace): SIGSTOP";
     case Step::kExec: return "execve";

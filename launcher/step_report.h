@@ -23,6 +23,7 @@ enum class Step : int32_t {
   kNoNewPrivs = 50,      // layer 5
   kSession = 51,         // setsid
   kCloseFds = 52,        // close inherited fds beyond 0-2
+  kLimits = 53,          // resource limits
   kLandlock = 60,        // layer 6
   kSeccomp = 70,         // layer 7
   kTraceMe = 80,         // layer 8

@@ -142,15 +142,6 @@ LoopResult PtraceLoop::Run(pid_t root, pid_t init) {
   }
   int status = 0;
   pid_t got;
-  do {
-    got = waitpid(root, &status, __WALL);  // EINTR: a tick; the child stops within microseconds
-  } while (got < 0 && errno == EINTR);
-  if (got != root || !WIFSTOPPED(status)) {
-    // The child failed before its SIGSTOP (its report says why).
-    result_.root_reaped = true;
-    result_.root_status = status;
-    return result_;
-  }
   long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
   if (options_.follow_forks) {
     opts |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE;
@@ -342,11 +333,10 @@ void PtraceLoop::HandleSyscallStop(Tracee& t) {
       r.action = wire::Action::kDeny;  // the kernel's seccomp filter answers EPERM
     } else if (options_.deny_later_execs && command_exec_done_ &&
                (r.nr == SYS_execve || r.nr == SYS_execveat)) {
-      // Cancel the call (syscall number -1) and make it return EPERM at its exit stop. No
-      // pointer contents are involved: any execve after the command's own is refused.
-      r.action = wire::Action::kDeny;
-      t.skipping = ptrace(PTRACE_POKEUSER, t.tid, offsetof(user_regs_struct, orig_rax),
-                          reinterpret_cast<void*>(-1L)) == 0;
+      Cancel(t, EPERM);  // no pointer contents involved: any execve after the command's own
+    } else if (options_.max_tasks != 0 && tracees_.size() >= options_.max_tasks &&
+               (r.nr == SYS_fork || r.nr == SYS_vfork || r.nr == SYS_clone)) {
+      Cancel(t, EAGAIN);  // as fork(2) fails at RLIMIT_NPROC
     }
     if (r.nr == SYS_clone) {
       t.clone_flags = r.args[0];
@@ -359,9 +349,9 @@ void PtraceLoop::HandleSyscallStop(Tracee& t) {
     }
   } else if (info.op == PTRACE_SYSCALL_INFO_EXIT) {
     int64_t ret = info.exit.rval;
-    if (t.skipping) {
-      t.skipping = false;
-      ret = -EPERM;
+    if (t.skip_errno != 0) {
+      ret = -t.skip_errno;
+      t.skip_errno = 0;
       ptrace(PTRACE_POKEUSER, t.tid, offsetof(user_regs_struct, rax),
              reinterpret_cast<void*>(static_cast<long>(ret)));
     }
@@ -374,6 +364,16 @@ void PtraceLoop::HandleSyscallStop(Tracee& t) {
         KillTree(KillReason::kPublishFailed);
       }
     }
+  }
+}
+
+// Cancels the syscall at its entry stop (syscall number -1, so the kernel skips it) and makes
+// it fail with `error` at its exit stop; the record says `deny`.
+void PtraceLoop::Cancel(Tracee& t, int error) {
+  t.pending.action = wire::Action::kDeny;
+  if (ptrace(PTRACE_POKEUSER, t.tid, offsetof(user_regs_struct, orig_rax),
+             reinterpret_cast<void*>(-1L)) == 0) {
+    t.skip_errno = error;
   }
 }
 

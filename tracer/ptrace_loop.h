@@ -22,6 +22,9 @@ struct LoopOptions {
   int timeout_s = 30;  // 0: no limit
   // Enforcing without --allow-exec: any execve after the command's own fails with EPERM.
   bool deny_later_execs = false;
+  // Enforcing: fork/vfork/clone fail with EAGAIN (recorded as `deny`) while this many threads
+  // and processes are traced. Unlike RLIMIT_NPROC this also holds for a sandboxed root.
+  size_t max_tasks = 0;  // 0: no limit
   // The seccomp program the command runs under: syscalls it denies are marked `deny`.
   const launcher::SeccompProgram* seccomp = nullptr;
 };
@@ -49,9 +52,9 @@ class PtraceLoop {
   PtraceLoop(Publisher* publisher, const Clock* clock, LoopOptions options)
       : publisher_(publisher), clock_(clock), options_(options) {}
 
-  // `root` is a child that stopped itself with SIGSTOP after PTRACE_TRACEME; `init` is the
-  // sandbox's PID 1 (killing it kills every sandboxed process). Sets options, resumes the root
-  // and traces until no child is left.
+  // `root` is a child that stopped itself with SIGSTOP after PTRACE_TRACEME, and whose stop the
+  // caller already collected (AwaitCommandStop); `init` is the sandbox's PID 1 (killing it kills
+  // every sandboxed process). Sets options, resumes the root, traces until no child is left.
   LoopResult Run(pid_t root, pid_t init);
 
  private:
@@ -61,7 +64,7 @@ class PtraceLoop {
     bool in_syscall = false;
     uint64_t entry_mono_ns = 0;
     uint64_t clone_flags = 0;          // flags of the clone/clone3 in progress
-    bool skipping = false;             // the syscall in progress was cancelled by us (EPERM)
+    int skip_errno = 0;                // the syscall in progress was cancelled by us: its errno
     wire::SyscallRecord pending;
     bool exec_pending = false;
     wire::ExecRecord exec;
@@ -73,6 +76,7 @@ class PtraceLoop {
   void HandleNewChild(Tracee& parent, int event);
   void HandleExec(pid_t pid);
   Status Reattach(pid_t root, long options);
+  void Cancel(Tracee& t, int error);
   Tracee& AddTracee(pid_t tid, pid_t tgid);
   void FinishPending(Tracee& t, bool returned, int64_t ret);
   void Resume(pid_t pid, int sig);

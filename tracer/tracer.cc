@@ -150,16 +150,18 @@ int RunTracer(const TracerConfig& config) {
   hello.executable = config.executable;
   hello.start_ns = start_ns;
   hello.tracer_pid = getpid();
-  hello.root_pid = launched->pid;
+  if (!launched->setup_failure.failed) launcher::AwaitCommandStop(&*launched, spec);
+  const bool failed = launched->setup_failure.failed;
+  hello.root_pid = failed ? 0 : launched->pid;
   hello.follow_forks = config.follow_forks;
   hello.trace_only = spec.sandbox.trace_only;
-  hello.layers = launcher::LayerStates(spec);
+  hello.layers = launcher::LayerStates(spec, launched->setup_failure);
   if (Status s = publisher.SendHello(hello); !s) {
     if (launched->init_pid > 0) kill(launched->init_pid, SIGKILL);
     fprintf(stderr, "sandtrace: %s\n", s.error().message().c_str());
     return 1;
   }
-  if (launched->setup_failure.failed) {
+  if (failed) {
     wire::End end = MakeEnd(LoopResult{}, launched->setup_failure);
     end.end_ns = clock.RealtimeNs();
     fprintf(stderr, "sandtrace: %s\n", end.detail.c_str());
@@ -171,6 +173,7 @@ int RunTracer(const TracerConfig& config) {
 
   LoopOptions options{config.follow_forks, config.timeout_s};
   options.deny_later_execs = !spec.sandbox.trace_only && !spec.sandbox.allow_exec;
+  options.max_tasks = spec.sandbox.trace_only ? 0 : launcher::kMaxProcesses;
   options.seccomp = spec.seccomp.empty() ? nullptr : &spec.seccomp;
   PtraceLoop loop(&publisher, &clock, options);
   LoopResult result = loop.Run(launched->pid, launched->init_pid);

@@ -271,7 +271,17 @@ def accepted_nothing(srv):
     return False
 
 
-@pytest.mark.parametrize("kind", ["abstract", "run", "visible"])
+# Known gap (THREATS 21): a pathname socket of the host in a directory the read-only view still
+# shows (here /var/tmp) can be connected to: Landlock ABI 7 does not govern connect() to a socket
+# file, and a read-only mount does not either. Only /run, /tmp and /dev/shm are replaced. The
+# fix is a view built from an empty root with only the system directories bound in; until then
+# this case must keep failing (strict: a pass would mean the gap closed and the mark must go).
+VISIBLE_SOCKET_GAP = pytest.mark.xfail(
+    strict=True, reason="host pathname sockets outside /run, /tmp, /dev/shm stay reachable")
+
+
+@pytest.mark.parametrize("kind", ["abstract", "run",
+                                  pytest.param("visible", marks=VISIBLE_SOCKET_GAP)])
 def test_unix_sockets_of_the_host_are_unreachable(sb, kind):
     # THREATS 21: an abstract socket of the host (@name); pathname sockets of the host, in /run
     # (like D-Bus or docker) and in a directory the sandbox can see (read-only) but that is not
