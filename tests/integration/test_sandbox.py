@@ -80,7 +80,10 @@ def test_writes_outside_allowed_paths_fail_and_inside_work(sb):
 
     for name, path in targets.items():
         r = run.result(f"write:{path}")
-        assert denied(r, ("EACCES", "EROFS", "EPERM", "ETXTBSY")), (name, r)
+        allowed_errnos = ("EACCES", "EROFS", "EPERM", "ETXTBSY")
+        if name == "sandtrace_bin" and str(path).startswith(("/tmp/", "/run/", "/dev/shm/")):
+            allowed_errnos += ("ENOENT",)  # a build under /tmp is hidden by the private /tmp
+        assert denied(r, allowed_errnos), (name, r)
     # Host side: nothing created, nothing changed.
     for name in ("etc", "usr", "outside_new", "root_dir"):
         assert not Path(targets[name]).exists(), f"{targets[name]} was created on the host"
