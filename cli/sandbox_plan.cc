@@ -29,6 +29,14 @@ const char* const kDenyInHome[] = {".ssh",     ".aws",   ".gnupg",   ".config/gc
                                    ".pypirc",  ".git-credentials", ".bash_history", ".env"};
 // Directories the restricted view replaces with a private tmpfs (launcher/mount_view.h).
 const char* const kPrivateTmpfs[] = {"/tmp", "/run", "/dev/shm"};
+// Top-level directories the restricted view shows (read-only); every other one is hidden, so
+// no home directory, mount point or socket outside them is reachable.
+const char* const kVisibleTopLevel[] = {"bin",   "dev",  "etc",  "lib", "lib32", "lib64", "libx32",
+                                        "opt",   "proc", "run",  "sbin", "sys",  "tmp",   "usr",
+                                        "var"};
+// Hidden below the visible ones: world-writable scratch space and runtime sockets.
+const char* const kHiddenNested[] = {"/var/tmp", "/var/lib/docker", "/var/spool",
+                                     "/var/mail", "/var/crash"};
 constexpr int kDotEnvDepth = 4;
 constexpr size_t kDotEnvMaxEntries = 20000;
 
@@ -111,6 +119,24 @@ void WalkForDotEnv(const std::string& dir, int depth, std::vector<std::string>* 
 
 }  // namespace
 
+std::vector<std::string> HiddenDirectories() {
+  std::vector<std::string> hidden;
+  if (DIR* root = opendir("/")) {
+    while (dirent* e = readdir(root)) {
+      const std::string name = e->d_name;
+      if (name == "." || name == ".." || e->d_type != DT_DIR) continue;  // links stay links
+      bool visible = false;
+      for (const char* v : kVisibleTopLevel) visible = visible || name == v;
+      if (!visible) hidden.push_back("/" + name);
+    }
+    closedir(root);
+  }
+  for (const char* nested : kHiddenNested) {
+    if (Exists(nested)) hidden.push_back(nested);
+  }
+  return hidden;
+}
+
 std::vector<std::string> InterpreterChain(const std::string& path) {
   std::vector<std::string> chain;
   std::string current = path;
@@ -158,6 +184,7 @@ Result<launcher::SandboxConfig> BuildSandboxConfig(const RunOptions& options,
   if (c.trace_only) return c;
 
   c.writable_paths = allowed;
+  c.hidden_paths = HiddenDirectories();
   for (const char* p : kDenyAbsolute) {
     if (Exists(p)) AddUnique(&c.masked_paths, p);
   }
@@ -195,6 +222,9 @@ Result<launcher::SandboxConfig> BuildSandboxConfig(const RunOptions& options,
       AddUnique(&c.landlock_exec, path);
       for (const char* hidden : kPrivateTmpfs) {
         if (path.rfind(std::string(hidden) + "/", 0) == 0) AddUnique(&c.visible_paths, path);
+      }
+      for (const std::string& hidden : c.hidden_paths) {
+        if (path.rfind(hidden + "/", 0) == 0) AddUnique(&c.visible_paths, path);
       }
     }
   }

@@ -22,6 +22,10 @@ Result<launcher::SandboxConfig> BuildSandboxConfig(const RunOptions& options,
 // PT_INTERP of every ELF file in that chain (canonical paths, may be empty).
 std::vector<std::string> InterpreterChain(const std::string& path);
 
+// Directories the restricted view hides: every top-level directory but the system ones, and
+// scratch or runtime directories below /var.
+std::vector<std::string> HiddenDirectories();
+
 // Files and directories named .env or .env.* under `dir` (at most `max_depth` levels down).
 std::vector<std::string> FindDotEnvFiles(const std::string& dir, int max_depth);
 

@@ -21,7 +21,7 @@ struct StageSpec {
   std::vector<std::pair<int, int>> fds;  // (fd in wrapper, fd number in the stage)
   bool handshake = true;               // pass --ready-fd and wait for "ok"
   // Sent to the stage when the wrapper dies: SIGKILL for the tracer (its traced tree dies with
-  // it), SIGTERM for the others so that they still drain and finish their outputs.
+  // it) and the analyser, SIGTERM for the sinks so that they still finish their outputs.
   int death_signal = SIGTERM;
 };
 

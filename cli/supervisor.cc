@@ -201,7 +201,9 @@ Status Pipeline::StartSinks() {
 }
 
 Status Pipeline::StartAnalyzer() {
-  StageSpec spec{"analyzer", "sandtrace-analyzer", {"--in", dir_.Endpoint("raw")}};
+  // SIGKILL when the wrapper dies: it could otherwise wait for ever on a sink that has gone.
+  StageSpec spec{"analyzer", "sandtrace-analyzer", {"--in", dir_.Endpoint("raw")}, {}, true,
+                 SIGKILL};
   for (const std::string& ep : sink_endpoints_) spec.args.insert(spec.args.end(), {"--out", ep});
   Result<Stage> stage = StartStage(spec, kReadyTimeoutMs);
   if (!stage) return stage.error();

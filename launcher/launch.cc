@@ -96,6 +96,7 @@ struct ChainPids {
     plan.read_write = spec.sandbox.writable_paths;
     plan.read_only = spec.sandbox.visible_paths;
     plan.masked = spec.sandbox.masked_paths;
+    plan.hidden = spec.sandbox.hidden_paths;
     if (Status s = ApplyMountView(plan); !s) FailWith(report, Step::kMountView, s.error());
   }
   // The IPC and UTS namespaces come with the PID namespace: the host's SysV IPC objects and
@@ -255,6 +256,7 @@ std::vector<wire::LayerState> AppliedLayerStates(const LaunchSpec& spec) {
     MountPlan plan;
     plan.read_write = sandbox.writable_paths;
     plan.masked = sandbox.masked_paths;
+    plan.hidden = sandbox.hidden_paths;
     mount_detail += "; " + DescribeMountView(plan);
   }
   std::string landlock_detail = skip_trace_only;

@@ -310,9 +310,26 @@ Status ApplyMountView(const MountPlan& plan) {
       return s;
     }
   }
+  std::vector<std::string> hidden;
+  for (const std::string& dir : plan.hidden) {
+    if (lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;  // missing or a link
+    if (Status s = MountTmpfs("sandtrace-hidden", dir.c_str(), MS_NOSUID | MS_NODEV,
+                              "mode=755,size=1m");
+        !s) {
+      return s;
+    }
+    hidden.push_back(dir);
+  }
   if (Status s = BuildDev(plan, devices); !s) return s;
   for (const HeldTree& bind : binds.trees()) {
     if (Status s = Attach(bind); !s) return s;
+  }
+  // Writable only while mount points for the plan paths were made in them.
+  for (const std::string& dir : hidden) {
+    if (mount(nullptr, dir.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
+              nullptr) != 0) {
+      return LayerError("remount(" + dir + ", read-only)");
+    }
   }
   if (Status s = SealDev(); !s) return s;
   if (Status s = Mask("/sys/fs/cgroup"); !s) return s;
@@ -333,6 +350,7 @@ std::string DescribeMountView(const MountPlan& plan) {
   if (plan.private_tmp) text += "/tmp, ";
   if (plan.private_run) text += "/run, ";
   text += "/dev/shm; minimal /dev; /sys/fs/cgroup hidden";
+  if (!plan.hidden.empty()) text += "; " + std::to_string(plan.hidden.size()) + " directories hidden";
   auto count = [&text](size_t n, const char* what) {
     text += "; " + std::to_string(n) + " " + what + (n == 1 ? "" : "s");
   };

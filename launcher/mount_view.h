@@ -39,6 +39,10 @@ struct MountPlan {
   // other file by a read-only nodev bind of /dev/null (open fails with EACCES). A path that is
   // missing in the view is skipped.
   std::vector<std::string> masked;
+  // Directories replaced by an empty read-only tmpfs (home directories, /srv, /mnt, /var/tmp,
+  // ...): nothing of them is visible, sockets in them included. read_write and read_only paths
+  // beneath them stay reachable. Missing ones are skipped.
+  std::vector<std::string> hidden;
   bool private_tmp = true;  // a fresh tmpfs on /tmp; false: the host /tmp, read-only
   bool private_run = true;  // a fresh tmpfs on /run (hides host sockets: D-Bus, docker, ...)
   uint64_t tmpfs_size_bytes = uint64_t{1} << 30;  // size limit of /tmp and /dev/shm each

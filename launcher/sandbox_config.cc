@@ -12,7 +12,7 @@ constexpr uint32_t kConfigVersion = 1;
 std::string SerializeSandboxConfig(const SandboxConfig& c) {
   msgpack::sbuffer buffer;
   msgpack::packer<msgpack::sbuffer> p(buffer);
-  p.pack_array(12);
+  p.pack_array(13);
   p.pack(kConfigVersion);
   p.pack(c.trace_only);
   p.pack(c.new_network);
@@ -26,6 +26,7 @@ std::string SerializeSandboxConfig(const SandboxConfig& c) {
   p.pack_bin(static_cast<uint32_t>(c.seccomp_program.size()));
   p.pack_bin_body(c.seccomp_program.data(), static_cast<uint32_t>(c.seccomp_program.size()));
   p.pack(c.visible_paths);
+  p.pack(c.hidden_paths);
   return std::string(buffer.data(), buffer.size());
 }
 
@@ -53,6 +54,7 @@ Result<SandboxConfig> DeserializeSandboxConfig(const std::string& bytes) {
     if (f[10].type != msgpack::type::BIN) return PlainError("sandbox configuration: malformed");
     c.seccomp_program.assign(f[10].via.bin.ptr, f[10].via.bin.size);
     if (o.via.array.size > 11) c.visible_paths = f[11].as<std::vector<std::string>>();
+    if (o.via.array.size > 12) c.hidden_paths = f[12].as<std::vector<std::string>>();
   } catch (const std::exception& e) {
     return PlainError(std::string("sandbox configuration: ") + e.what());
   }

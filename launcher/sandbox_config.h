@@ -20,6 +20,7 @@ struct SandboxConfig {
   std::vector<std::string> masked_paths;    // hidden (filesystem.deny that exist)
   std::vector<std::string> visible_paths;   // bound read-only where a private tmpfs would hide
                                             // them (the command's executable under /tmp)
+  std::vector<std::string> hidden_paths;    // directories replaced by an empty tmpfs
   // Layer 6 (enforcing): Landlock rules, canonical paths.
   std::vector<std::string> landlock_read;
   std::vector<std::string> landlock_read_write;
