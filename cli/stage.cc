@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,6 +43,7 @@ Result<Stage> StartStage(const StageSpec& spec, int timeout_ms) {
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, spec.death_signal);
     if (getppid() != wrapper) _exit(1);  // the wrapper died before the prctl
+    if (spec.nice != 0) setpriority(PRIO_PROCESS, 0, spec.nice);  // best effort
     // Move the handed-over fds to their numbers: first out of the way (above 100), then down.
     std::vector<std::pair<int, int>> fds = spec.fds;
     if (spec.handshake) fds.emplace_back(ready[1], kReadyFdInStage);

@@ -23,6 +23,9 @@ struct StageSpec {
   // Sent to the stage when the wrapper dies: SIGKILL for the tracer (its traced tree dies with
   // it) and the analyser, SIGTERM for the sinks so that they still finish their outputs.
   int death_signal = SIGTERM;
+  // Scheduling niceness: the analyser and the sinks yield the CPU to the tracer and the traced
+  // program, whose ptrace round trips set the pace (back-pressure keeps the pipeline lossless).
+  int nice = 0;
 };
 
 struct Stage {

@@ -24,6 +24,7 @@ namespace sandtrace::cli {
 namespace {
 
 constexpr int kReadyTimeoutMs = 20'000;
+constexpr int kStageNice = 5;  // analyser and sinks: see StageSpec::nice
 constexpr auto kGrace = std::chrono::seconds(5);  // before SIGKILL of a stage told to stop
 
 volatile sig_atomic_t g_signal = 0;
@@ -178,6 +179,7 @@ Status Pipeline::StartSinks() {
       spec.binary = "sandtrace-sink-sqlite";
       spec.args.insert(spec.args.end(), {"--path", out.path});
     }
+    spec.nice = kStageNice;
     sink_endpoints_.push_back(spec.args[1]);
     Result<Stage> stage = StartStage(spec, kReadyTimeoutMs);
     if (!stage) return stage.error();
@@ -203,7 +205,7 @@ Status Pipeline::StartSinks() {
 Status Pipeline::StartAnalyzer() {
   // SIGKILL when the wrapper dies: it could otherwise wait for ever on a sink that has gone.
   StageSpec spec{"analyzer", "sandtrace-analyzer", {"--in", dir_.Endpoint("raw")}, {}, true,
-                 SIGKILL};
+                 SIGKILL, kStageNice};
   for (const std::string& ep : sink_endpoints_) spec.args.insert(spec.args.end(), {"--out", ep});
   Result<Stage> stage = StartStage(spec, kReadyTimeoutMs);
   if (!stage) return stage.error();

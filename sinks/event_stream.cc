@@ -43,9 +43,10 @@ Status EventStream::Deliver(const wire::Message& message) {
     }
     return sink_->Flush();
   }
-  std::vector<msgpack::object_handle> events;
-  Status unpacked =
-      wire::UnpackObjects(message.body.data(), message.body.size(), message.header.count, &events);
+  msgpack::zone zone;
+  std::vector<msgpack::object> events;
+  Status unpacked = wire::UnpackObjectsInto(message.body.data(), message.body.size(),
+                                            message.header.count, &zone, &events);
   if (!unpacked) {
     warn_("event batch " + std::to_string(message.header.seq) +
           " is malformed and counted as lost: " + unpacked.error().message());
@@ -53,8 +54,7 @@ Status EventStream::Deliver(const wire::Message& message) {
     return sink_->Flush();
   }
   uint64_t malformed = 0;
-  for (const msgpack::object_handle& handle : events) {
-    const msgpack::object& event = handle.get();
+  for (const msgpack::object& event : events) {
     if (EventType(event).empty()) {
       ++malformed;
       continue;

@@ -364,12 +364,13 @@ Result<End> DecodeEnd(const void* data, size_t size) {
 }
 
 Status DecodeRecords(const void* data, size_t size, uint32_t count, std::vector<RawRecord>* out) {
-  std::vector<msgpack::object_handle> objects;
-  Status s = UnpackObjects(data, size, count, &objects);
+  msgpack::zone zone;
+  std::vector<msgpack::object> objects;
+  Status s = UnpackObjectsInto(data, size, count, &zone, &objects);
   if (!s) return s;
   out->reserve(out->size() + objects.size());
-  for (const msgpack::object_handle& h : objects) {
-    Result<RawRecord> r = DecodeRecord(h.get());
+  for (const msgpack::object& o : objects) {
+    Result<RawRecord> r = DecodeRecord(o);
     if (!r) return r.error();
     out->push_back(std::move(r.value()));
   }
@@ -384,6 +385,30 @@ Status UnpackObjects(const void* data, size_t size, uint32_t count,
     for (uint32_t i = 0; i < count; ++i) {
       if (offset >= size) return PlainError("body holds fewer objects than its header says");
       out->push_back(msgpack::unpack(bytes, size, offset));
+    }
+  } catch (const msgpack::unpack_error& e) {
+    return PlainError(std::string("msgpack: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    return PlainError("msgpack: object too large");
+  }
+  if (offset != size) return PlainError("trailing bytes after the last object");
+  return {};
+}
+
+namespace {
+bool ReferenceAll(msgpack::type::object_type, std::size_t, void*) { return true; }
+}  // namespace
+
+Status UnpackObjectsInto(const void* data, size_t size, uint32_t count, msgpack::zone* zone,
+                         std::vector<msgpack::object>* out) {
+  const char* bytes = static_cast<const char*>(data);
+  size_t offset = 0;
+  out->reserve(out->size() + count);
+  try {
+    for (uint32_t i = 0; i < count; ++i) {
+      if (offset >= size) return PlainError("body holds fewer objects than its header says");
+      bool referenced = false;
+      out->push_back(msgpack::unpack(*zone, bytes, size, offset, referenced, ReferenceAll));
     }
   } catch (const msgpack::unpack_error& e) {
     return PlainError(std::string("msgpack: ") + e.what());

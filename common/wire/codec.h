@@ -35,6 +35,11 @@ Result<End> DecodeEnd(const void* data, size_t size);
 Status UnpackObjects(const void* data, size_t size, uint32_t count,
                      std::vector<msgpack::object_handle>* out);
 
+// The same into one shared zone, without copying strings: the objects point into `data` and
+// `zone`, which must outlive them. Much cheaper per object (no zone or copy per object).
+Status UnpackObjectsInto(const void* data, size_t size, uint32_t count, msgpack::zone* zone,
+                         std::vector<msgpack::object>* out);
+
 // Stable names for the enums, as they appear in JSONL.
 const char* ActionName(Action action);
 const char* OutcomeName(Outcome outcome);
