@@ -258,25 +258,18 @@ void EncodeRecord(const RawRecord& record, msgpack::sbuffer* out) {
   std::visit(RecordEncoder{p}, record);
 }
 
-void EncodeRecord(const SyscallRecord& record, msgpack::sbuffer* out) {
+namespace {
+template <typename Record>
+void EncodeOne(const Record& record, msgpack::sbuffer* out) {
   Packer p(*out);
   RecordEncoder{p}(record);
 }
+}  // namespace
 
-void EncodeRecord(const SpawnRecord& record, msgpack::sbuffer* out) {
-  Packer p(*out);
-  RecordEncoder{p}(record);
-}
-
-void EncodeRecord(const ExecRecord& record, msgpack::sbuffer* out) {
-  Packer p(*out);
-  RecordEncoder{p}(record);
-}
-
-void EncodeRecord(const ExitRecord& record, msgpack::sbuffer* out) {
-  Packer p(*out);
-  RecordEncoder{p}(record);
-}
+void EncodeRecord(const SyscallRecord& r, msgpack::sbuffer* out) { EncodeOne(r, out); }
+void EncodeRecord(const SpawnRecord& r, msgpack::sbuffer* out) { EncodeOne(r, out); }
+void EncodeRecord(const ExecRecord& r, msgpack::sbuffer* out) { EncodeOne(r, out); }
+void EncodeRecord(const ExitRecord& r, msgpack::sbuffer* out) { EncodeOne(r, out); }
 
 void EncodeHello(const Hello& h, msgpack::sbuffer* out) {
   Packer p(*out);
