@@ -1,0 +1,127 @@
+#include "cli/sandbox_plan.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+
+namespace sandtrace::cli {
+namespace {
+
+bool Contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+class TempDir : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sandtrace-plan-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { (void)!system(("rm -rf " + dir_).c_str()); }
+  void Write(const std::string& rel, const std::string& text) {
+    std::ofstream(dir_ + "/" + rel) << text;
+  }
+  std::string dir_;
+};
+
+TEST(SandboxPlanTest, ElfInterpreterOfASystemBinary) {
+  std::vector<std::string> chain = InterpreterChain("/bin/true");
+  ASSERT_EQ(chain.size(), 1u);
+  EXPECT_NE(chain[0].find("ld-linux"), std::string::npos) << chain[0];
+}
+
+TEST_F(TempDir, ScriptInterpreterChain) {
+  Write("script", "#!/bin/sh -e\necho hi\n");
+  std::vector<std::string> chain = InterpreterChain(dir_ + "/script");
+  ASSERT_GE(chain.size(), 2u);  // the shell, then the shell's ELF interpreter
+  char* sh = realpath("/bin/sh", nullptr);
+  EXPECT_EQ(chain[0], sh);
+  free(sh);
+  EXPECT_NE(chain[1].find("ld-linux"), std::string::npos);
+  Write("plain", "no interpreter here");
+  EXPECT_TRUE(InterpreterChain(dir_ + "/plain").empty());
+}
+
+TEST_F(TempDir, FindsDotEnvFilesButNotInGitOrNodeModules) {
+  ASSERT_EQ(mkdir((dir_ + "/a").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((dir_ + "/node_modules").c_str(), 0755), 0);
+  Write(".env", "A=1");
+  Write("a/.env.local", "B=2");
+  Write("a/env", "not a secret");
+  Write("node_modules/.env", "skipped");
+  std::vector<std::string> found = FindDotEnvFiles(dir_, 4);
+  EXPECT_TRUE(Contains(found, dir_ + "/.env"));
+  EXPECT_TRUE(Contains(found, dir_ + "/a/.env.local"));
+  EXPECT_FALSE(Contains(found, dir_ + "/a/env"));
+  EXPECT_FALSE(Contains(found, dir_ + "/node_modules/.env"));
+  EXPECT_TRUE(FindDotEnvFiles(dir_, 0).size() == 1u);  // depth 0: only the top level
+}
+
+TEST(SandboxPlanTest, HidesNonSystemTopLevelDirectories) {
+  std::vector<std::string> hidden = HiddenDirectories();
+  EXPECT_FALSE(Contains(hidden, "/usr"));
+  EXPECT_FALSE(Contains(hidden, "/etc"));
+  EXPECT_FALSE(Contains(hidden, "/tmp"));
+  struct stat st;
+  if (lstat("/home", &st) == 0 && S_ISDIR(st.st_mode)) {
+    EXPECT_TRUE(Contains(hidden, "/home"));
+  }
+  if (lstat("/root", &st) == 0 && S_ISDIR(st.st_mode)) {
+    EXPECT_TRUE(Contains(hidden, "/root"));
+  }
+  if (lstat("/var/tmp", &st) == 0) {
+    EXPECT_TRUE(Contains(hidden, "/var/tmp"));
+  }
+}
+
+TEST_F(TempDir, AllowPathMustExistAndIsCanonicalised) {
+  RunOptions o;
+  o.command = {"/bin/true"};
+  o.allow_paths = {dir_ + "/missing"};
+  Result<launcher::SandboxConfig> bad = BuildSandboxConfig(o, "/bin/true");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("--allow-path"), std::string::npos);
+
+  ASSERT_EQ(mkdir((dir_ + "/p").c_str(), 0755), 0);
+  Write("p/.env", "SECRET=1");
+  o.allow_paths = {dir_ + "/p/../p/"};
+  Result<launcher::SandboxConfig> c = BuildSandboxConfig(o, "/bin/true");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->writable_paths, std::vector<std::string>{dir_ + "/p"});
+  EXPECT_TRUE(Contains(c->landlock_read_write, dir_ + "/p"));
+  EXPECT_TRUE(Contains(c->masked_paths, dir_ + "/p/.env"));
+  EXPECT_FALSE(c->seccomp_program.empty());
+  EXPECT_FALSE(c->allow_exec);
+  EXPECT_TRUE(c->new_network);
+}
+
+TEST_F(TempDir, ExecutableUnderPrivateTmpStaysVisible) {
+  Write("tool", "#!/bin/sh\n");
+  RunOptions o;
+  o.command = {dir_ + "/tool"};
+  Result<launcher::SandboxConfig> c = BuildSandboxConfig(o, dir_ + "/tool");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(Contains(c->visible_paths, dir_ + "/tool"));
+  EXPECT_TRUE(Contains(c->landlock_exec, dir_ + "/tool"));
+}
+
+TEST(SandboxPlanTest, TraceOnlyCarriesNoEnforcement) {
+  RunOptions o;
+  o.command = {"/bin/true"};
+  o.trace_only = true;
+  o.allow_net = true;
+  Result<launcher::SandboxConfig> c = BuildSandboxConfig(o, "/bin/true");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->trace_only);
+  EXPECT_FALSE(c->new_network);
+  EXPECT_TRUE(c->seccomp_program.empty());
+  EXPECT_TRUE(c->landlock_exec.empty());
+}
+
+}  // namespace
+}  // namespace sandtrace::cli
