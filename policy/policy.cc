@@ -1,0 +1,342 @@
+#include "policy/policy.h"
+
+#include <toml++/toml.h>
+
+#include <cerrno>
+#include <climits>
+#include <fstream>
+#include <sstream>
+
+namespace sandtrace::policy {
+namespace {
+
+using StringList = std::vector<std::string>;
+
+// "FILE:LINE:COLUMN: KEY: what" for a node or key region of the parsed document.
+Error At(const toml::source_region& where, const std::string& source_name, const std::string& key,
+         const std::string& what) {
+  std::string path = where.path ? std::string(*where.path) : source_name;
+  return PlainError(path + ":" + std::to_string(where.begin.line) + ":" +
+                    std::to_string(where.begin.column) + ": " + key + ": " + what);
+}
+
+std::string TypeName(const toml::node& node) {
+  std::ostringstream out;
+  out << node.type();
+  return out.str();
+}
+
+// Walks one parsed document; the first error found is kept and reported.
+class Reader {
+ public:
+  explicit Reader(std::string source_name) : source_name_(std::move(source_name)) {}
+
+  Status Read(const toml::table& root, Policy* policy) {
+    for (auto&& [key, node] : root) {
+      const std::string name(key.str());
+      const toml::table* section = node.as_table();
+      if (name != "filesystem" && name != "network" && name != "syscalls" && name != "limits") {
+        return At(key.source(), source_name_, name,
+                  "unknown section (expected filesystem, network, syscalls or limits)");
+      }
+      if (!section) {
+        return At(node.source(), source_name_, name, "expected a table, found " + TypeName(node));
+      }
+      Status status = name == "filesystem" ? ReadFilesystem(*section, &policy->filesystem)
+                      : name == "network"  ? ReadNetwork(*section, &policy->network)
+                      : name == "syscalls" ? ReadSyscalls(*section, &policy->syscalls)
+                                           : ReadLimits(*section, &policy->limits);
+      if (!status) return status;
+    }
+    return {};
+  }
+
+ private:
+  Status ReadFilesystem(const toml::table& table, Policy::Filesystem* fs) {
+    for (auto&& [key, node] : table) {
+      const std::string name(key.str());
+      StringList* list = name == "allow_read"    ? &fs->allow_read
+                         : name == "allow_write" ? &fs->allow_write
+                         : name == "allow_exec"  ? &fs->allow_exec
+                         : name == "deny"        ? &fs->deny
+                                                 : nullptr;
+      if (!list) return Unknown(key, "filesystem", "allow_read, allow_write, allow_exec or deny");
+      Status status = ReadStrings(node, "filesystem." + name, CheckGlob, list);
+      if (!status) return status;
+    }
+    return {};
+  }
+
+  Status ReadNetwork(const toml::table& table, Policy::Network* network) {
+    for (auto&& [key, node] : table) {
+      const std::string name(key.str());
+      if (name != "allow") return Unknown(key, "network", "allow");
+      const auto* value = node.as_boolean();
+      if (!value) return WrongType(node, "network.allow", "a boolean");
+      network->allow = value->get();
+    }
+    return {};
+  }
+
+  Status ReadSyscalls(const toml::table& table, Policy::Syscalls* syscalls) {
+    for (auto&& [key, node] : table) {
+      const std::string name(key.str());
+      StringList* list = name == "deny"       ? &syscalls->deny
+                         : name == "log_only" ? &syscalls->log_only
+                                              : nullptr;
+      if (!list) return Unknown(key, "syscalls", "deny or log_only");
+      Status status = ReadStrings(node, "syscalls." + name, CheckSyscallName, list);
+      if (!status) return status;
+    }
+    return {};
+  }
+
+  Status ReadLimits(const toml::table& table, Policy::Limits* limits) {
+    for (auto&& [key, node] : table) {
+      const std::string name(key.str());
+      const std::string full = "limits." + name;
+      Status status;
+      if (name == "timeout") {
+        status = ReadInt(node, full, 0, &limits->timeout);
+      } else if (name == "max_processes") {
+        status = ReadInt(node, full, 1, &limits->max_processes);
+      } else if (name == "max_file_size") {
+        status = ReadSize(node, full, 0, &limits->max_file_size);
+      } else if (name == "memory") {
+        status = ReadSize(node, full, 1, &limits->memory);
+      } else {
+        return Unknown(key, "limits", "timeout, max_processes, max_file_size or memory");
+      }
+      if (!status) return status;
+    }
+    return {};
+  }
+
+  static std::string CheckSyscallName(std::string_view name) {
+    if (name.empty()) return "empty syscall name";
+    for (char c : name) {
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
+        return "not a syscall name (expected [a-z0-9_]+)";
+      }
+    }
+    return {};
+  }
+
+  Status ReadStrings(const toml::node& node, const std::string& key,
+                     std::string (*check)(std::string_view), StringList* out) {
+    const toml::array* array = node.as_array();
+    if (!array) return WrongType(node, key, "an array of strings");
+    out->clear();
+    for (const toml::node& element : *array) {
+      const auto* value = element.as_string();
+      if (!value) return WrongType(element, key, "an array of strings");
+      const std::string& text = value->get();
+      if (std::string problem = check(text); !problem.empty()) {
+        return At(element.source(), source_name_, key, "\"" + text + "\": " + problem);
+      }
+      out->push_back(text);
+    }
+    return {};
+  }
+
+  Status ReadInt(const toml::node& node, const std::string& key, int minimum,
+                 std::optional<int>* out) {
+    const auto* value = node.as_integer();
+    if (!value) return WrongType(node, key, "an integer");
+    const int64_t v = value->get();
+    if (v < minimum || v > INT_MAX) {
+      return At(node.source(), source_name_, key,
+                std::to_string(v) + " is out of range (" + std::to_string(minimum) + ".." +
+                    std::to_string(INT_MAX) + ")");
+    }
+    *out = static_cast<int>(v);
+    return {};
+  }
+
+  Status ReadSize(const toml::node& node, const std::string& key, uint64_t minimum,
+                  std::optional<uint64_t>* out) {
+    uint64_t bytes = 0;
+    if (const auto* integer = node.as_integer()) {
+      if (integer->get() < 0) {
+        return At(node.source(), source_name_, key, "a size cannot be negative");
+      }
+      bytes = static_cast<uint64_t>(integer->get());
+    } else if (const auto* text = node.as_string()) {
+      std::optional<uint64_t> parsed = ParseByteSize(text->get());
+      if (!parsed) {
+        return At(node.source(), source_name_, key,
+                  "\"" + text->get() + "\" is not a size (bytes, or a number with K, M, G or T)");
+      }
+      bytes = *parsed;
+    } else {
+      return WrongType(node, key, "an integer or a size string such as \"512M\"");
+    }
+    if (bytes < minimum) {
+      return At(node.source(), source_name_, key,
+                "must be at least " + std::to_string(minimum) + " byte");
+    }
+    *out = bytes;
+    return {};
+  }
+
+  Error Unknown(const toml::key& key, const std::string& section, const std::string& known) {
+    return At(key.source(), source_name_, section + "." + std::string(key.str()),
+              "unknown key (expected " + known + ")");
+  }
+
+  Error WrongType(const toml::node& node, const std::string& key, const std::string& expected) {
+    return At(node.source(), source_name_, key,
+              "expected " + expected + ", found " + TypeName(node));
+  }
+
+  std::string source_name_;
+};
+
+// toml++ descriptions may quote the offending text, newline included; errors stay one line.
+std::string OneLine(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r' || c == '\t') {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// The single toml++ adapter: parse errors (exceptions) become Error values here.
+Result<toml::table> ParseToml(std::string_view text, const std::string& source_name) {
+  try {
+    return toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    const toml::source_region& where = e.source();
+    return PlainError(source_name + ":" + std::to_string(where.begin.line) + ":" +
+                      std::to_string(where.begin.column) + ": " + OneLine(e.description()));
+  }
+}
+
+template <typename T>
+std::string Optional(const std::optional<T>& value) {
+  return value ? std::to_string(*value) : "none";
+}
+
+}  // namespace
+
+std::string CheckGlob(std::string_view pattern) {
+  if (pattern.empty()) return "empty pattern";
+  int braces = 0;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\') {
+      if (++i == pattern.size()) return "trailing backslash";
+    } else if (c == '[') {
+      size_t j = i + 1;
+      if (j < pattern.size() && (pattern[j] == '!' || pattern[j] == '^')) ++j;
+      if (j < pattern.size() && pattern[j] == ']') ++j;  // a leading ']' is a member
+      j = pattern.find(']', j);
+      if (j == std::string_view::npos) return "unclosed '['";
+      i = j;
+    } else if (c == ']') {
+      return "unmatched ']'";
+    } else if (c == '{') {
+      ++braces;
+    } else if (c == '}') {
+      if (braces == 0) return "unmatched '}'";
+      --braces;
+    }
+  }
+  if (braces > 0) return "unclosed '{'";
+  return {};
+}
+
+std::optional<uint64_t> ParseByteSize(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  uint64_t shift = 0;
+  switch (text.back()) {
+    case 'K':
+    case 'k':
+      shift = 10;
+      break;
+    case 'M':
+    case 'm':
+      shift = 20;
+      break;
+    case 'G':
+    case 'g':
+      shift = 30;
+      break;
+    case 'T':
+    case 't':
+      shift = 40;
+      break;
+    default:
+      break;
+  }
+  if (shift != 0) text.remove_suffix(1);
+  if (text.empty()) return std::nullopt;
+  uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    if (value > (UINT64_MAX - 9) / 10) return std::nullopt;
+    value = value * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (value > (UINT64_MAX >> shift)) return std::nullopt;
+  return value << shift;
+}
+
+Result<Policy> ParsePolicy(std::string_view text, const std::string& source_name) {
+  Result<toml::table> root = ParseToml(text, source_name);
+  if (!root) return root.error();
+  Policy policy;
+  Status status = Reader(source_name).Read(*root, &policy);
+  if (!status) return status.error();
+  return policy;
+}
+
+Result<Policy> LoadPolicyFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return ErrnoError("open(" + path + ")");
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  if (in.bad()) return ErrnoError("read(" + path + ")");
+  return ParsePolicy(contents.str(), path);
+}
+
+Policy DefaultPolicy() {
+  Policy p;
+  p.filesystem.allow_read = {"/usr",   "/bin",    "/sbin",       "/lib",        "/lib32",
+                             "/lib64", "/libx32", "/etc",        "/opt",        "/proc",
+                             "/sys",   "/dev",    "/dev/random", "/dev/urandom"};
+  p.filesystem.allow_write = {"/tmp",      "/dev/shm", "/dev/null", "/dev/zero",
+                              "/dev/full", "/dev/tty", "/dev/pts",  "/dev/ptmx"};
+  // Executing further programs is off by default; --allow-exec adds the system exec dirs.
+  p.filesystem.allow_exec = {};
+  p.filesystem.deny = {"/etc/shadow",     "/etc/gshadow",
+                       "/etc/sudoers",    "/etc/sudoers.d",
+                       "/etc/ssh",        "/etc/security/opasswd",
+                       "~/.ssh",          "~/.aws",
+                       "~/.gnupg",        "~/.config/gcloud",
+                       "~/.docker",       "~/.kube",
+                       "~/.netrc",        "~/.npmrc",
+                       "~/.pypirc",       "~/.git-credentials",
+                       "~/.bash_history", "~/.env"};
+  p.network.allow = false;
+  return p;
+}
+
+std::string DescribePolicy(const Policy& p) {
+  const auto count = [](const StringList& list) { return std::to_string(list.size()); };
+  return "filesystem: " + count(p.filesystem.allow_read) + " read, " +
+         count(p.filesystem.allow_write) + " write, " + count(p.filesystem.allow_exec) + " exec, " +
+         count(p.filesystem.deny) + " deny; network " + (p.network.allow ? "on" : "off") +
+         "; syscalls: " + count(p.syscalls.deny) + " deny, " + count(p.syscalls.log_only) +
+         " log_only; limits: timeout=" + Optional(p.limits.timeout) +
+         " max_processes=" + Optional(p.limits.max_processes) +
+         " max_file_size=" + Optional(p.limits.max_file_size) +
+         " memory=" + Optional(p.limits.memory);
+}
+
+}  // namespace sandtrace::policy
