@@ -11,10 +11,12 @@ Run with Debian's /usr/bin/python3 (python3-pytest). The binaries are taken from
 - strace_counts(argv)              per-syscall counts of `strace -f -c`
 - process helpers                  /proc scans for leftover processes, children of a pid
 """
+import atexit
 import collections
 import json
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -24,6 +26,24 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("SANDTRACE_BIN") or REPO / "build" / "bin")
+
+
+def _searchable_by_everyone(path):
+    """Whether every directory on the way to `path` lets other users through."""
+    p = Path(path).resolve()
+    return all(os.stat(d).st_mode & 0o001 for d in [p, *p.parents])
+
+
+if BIN.is_dir() and not _searchable_by_everyone(BIN):
+    # Some tests run the binaries as uid 65534; a checkout inside a private directory (e.g.
+    # under /root) is out of its reach, so those runs use a world-readable copy of the binaries.
+    _copy = Path(tempfile.mkdtemp(prefix="sandtrace-bin-"))
+    os.chmod(_copy, 0o755)
+    for _f in BIN.iterdir():
+        if _f.is_file() and _f.name.startswith(("sandtrace", "st-")):
+            shutil.copy2(_f, _copy / _f.name)
+    atexit.register(shutil.rmtree, _copy, True)
+    BIN = _copy
 SANDTRACE = BIN / "sandtrace"
 
 # Generous: the VM is small and noisy. Tests that are about time say so themselves.
