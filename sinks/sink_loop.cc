@@ -1,6 +1,5 @@
 #include "sinks/sink_loop.h"
 
-#include <malloc.h>
 #include <signal.h>
 
 #include <csignal>
@@ -17,8 +16,6 @@ void OnTerminate(int) { g_terminate = 1; }
 
 // Upper bound on the time between a SIGTERM and the loop noticing it.
 constexpr int kPollMs = 100;
-
-constexpr int kMallocTrimThreshold = 64 << 20;
 
 int FailStartup(const SinkStage& stage, int ready_fd, const Error& error, int status) {
   if (ready_fd < 0) std::fprintf(stderr, "%s: %s\n", stage.name, error.message().c_str());
@@ -37,7 +34,6 @@ void InstallSinkSignalHandlers() {
   sigaction(SIGTERM, &action, nullptr);
 }
 
-void KeepFreedMemory() { mallopt(M_TRIM_THRESHOLD, kMallocTrimThreshold); }
 
 Status PumpEvents(wire::Receiver* receiver, EventStream* stream) {
   Status first_error;
@@ -78,7 +74,6 @@ Status PumpEvents(wire::Receiver* receiver, EventStream* stream) {
 
 int RunSinkStage(const SinkStage& stage, int argc, char** argv, const SinkOpener& open) {
   InstallSinkSignalHandlers();
-  KeepFreedMemory();
   Result<StageFlags> flags = StageFlags::Parse(argc, argv, stage.boolean_flags);
   if (!flags) return FailStartup(stage, -1, flags.error(), 2);
   Result<long long> ready_fd = flags->GetInt("ready-fd", -1);

@@ -38,13 +38,6 @@ int RunSinkStage(const SinkStage& stage, int argc, char** argv, const SinkOpener
 // stdout is a write error). RunSinkStage calls it; tests may too.
 void InstallSinkSignalHandlers();
 
-// Keeps freed heap memory in the process instead of returning it to the kernel after every
-// batch. wire::UnpackObjects gives each event its own msgpack zone, so a batch holds hundreds
-// of 8 KiB chunks that are freed together; with glibc's default trim threshold they are
-// unmapped and faulted in again for the next batch, which costs microseconds per event.
-// RunSinkStage calls it.
-void KeepFreedMemory();
-
 // Receives into `stream` until the end message (or, after SIGTERM, until kDrainQuietMs of
 // silence), then finishes it. Returns a transport failure or the sink's first error.
 Status PumpEvents(wire::Receiver* receiver, EventStream* stream);

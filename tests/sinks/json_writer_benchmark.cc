@@ -118,7 +118,6 @@ BENCHMARK(BM_FieldLookups);
 }  // namespace sandtrace::sinks
 
 int main(int argc, char** argv) {
-  sandtrace::sinks::KeepFreedMemory();  // as in the sink processes
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
