@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/run_options.h"
+#include "cli/sandbox_plan.h"
 #include "cli/supervisor.h"
 
 namespace {
@@ -19,12 +20,6 @@ Options:
   -h, --help      this text
   --version       print the version
 )";
-
-// Features that are parsed but refused until they are real (never silently ignored).
-const char* NotYet(const sandtrace::cli::RunOptions& o) {
-  if (o.policy) return "--policy";
-  return nullptr;
-}
 
 }  // namespace
 
@@ -52,12 +47,18 @@ int main(int argc, char** argv) {
     fputs(sandtrace::cli::RunUsage(), stdout);
     return 0;
   }
-  if (const char* feature = NotYet(*options)) {
-    fprintf(stderr,
-            "sandtrace: %s is not available yet: policy files are not implemented in this "
-            "version; the built-in default policy applies\n",
-            feature);
-    return 2;
+  sandtrace::policy::Policy policy = sandtrace::policy::DefaultPolicy();
+  std::string policy_source = "built-in default policy";
+  if (options->policy) {
+    sandtrace::Result<sandtrace::policy::Policy> loaded =
+        sandtrace::policy::LoadPolicyFile(*options->policy);
+    if (!loaded) {
+      fprintf(stderr, "sandtrace: policy: %s\n", loaded.error().message().c_str());
+      return 2;
+    }
+    policy = *loaded;
+    policy_source = *options->policy;
   }
-  return sandtrace::cli::RunPipeline(*options);
+  sandtrace::cli::ApplyPolicyToOptions(policy, &*options);
+  return sandtrace::cli::RunPipeline(*options, policy, policy_source);
 }

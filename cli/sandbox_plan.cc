@@ -9,26 +9,22 @@
 
 #include <cstring>
 
+#include "cli/path_patterns.h"
 #include "launcher/seccomp_filter.h"
 
 namespace sandtrace::cli {
 namespace {
 
-// Built-in default policy (SPEC section 6 will make it a TOML file).
-const char* const kSystemRead[] = {"/usr", "/bin",  "/sbin", "/lib", "/lib32", "/lib64",
-                                   "/libx32", "/etc", "/opt", "/proc", "/sys",
-                                   "/dev", "/dev/random", "/dev/urandom"};
+using policy::Policy;
+
+// Executable with --allow-exec (in addition to the policy's filesystem.allow_exec).
 const char* const kSystemExec[] = {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
                                    "/libx32", "/opt"};
-const char* const kSystemReadWrite[] = {"/tmp",      "/dev/shm", "/dev/null", "/dev/zero",
-                                        "/dev/full", "/dev/tty", "/dev/pts",  "/dev/ptmx"};
-const char* const kDenyAbsolute[] = {"/etc/shadow", "/etc/gshadow", "/etc/sudoers",
-                                     "/etc/sudoers.d", "/etc/ssh", "/etc/security/opasswd"};
-const char* const kDenyInHome[] = {".ssh",     ".aws",   ".gnupg",   ".config/gcloud",
-                                   ".docker",  ".kube",  ".netrc",   ".npmrc",
-                                   ".pypirc",  ".git-credentials", ".bash_history", ".env"};
-// Directories the restricted view replaces with a private tmpfs (launcher/mount_view.h).
+// Directories the restricted view replaces with a private tmpfs (launcher/mount_view.h), and
+// the kernel's own file systems: writable policy paths there need no bind mount (binding the
+// host's /tmp would expose it).
 const char* const kPrivateTmpfs[] = {"/tmp", "/run", "/dev/shm"};
+const char* const kNoBind[] = {"/tmp", "/run", "/dev", "/proc", "/sys"};
 // Top-level directories the restricted view shows (read-only); every other one is hidden, so
 // no home directory, mount point or socket outside them is reachable.
 const char* const kVisibleTopLevel[] = {"bin",   "dev",  "etc",  "lib", "lib32", "lib64", "libx32",
@@ -43,14 +39,6 @@ constexpr size_t kDotEnvMaxEntries = 20000;
 bool Exists(const std::string& path) {
   struct stat st;
   return lstat(path.c_str(), &st) == 0;
-}
-
-std::string Canonical(const std::string& path) {
-  char* real = realpath(path.c_str(), nullptr);
-  if (!real) return {};
-  std::string out = real;
-  free(real);
-  return out;
 }
 
 std::string ReadPrefix(const std::string& path, size_t size) {
@@ -88,14 +76,6 @@ std::string ElfInterpreter(const std::string& path) {
   }
   close(fd);
   return interp;
-}
-
-void AddUnique(std::vector<std::string>* list, const std::string& item) {
-  if (item.empty()) return;
-  for (const std::string& s : *list) {
-    if (s == item) return;
-  }
-  list->push_back(item);
 }
 
 void WalkForDotEnv(const std::string& dir, int depth, std::vector<std::string>* found,
@@ -152,7 +132,7 @@ std::vector<std::string> InterpreterChain(const std::string& path) {
       next = ElfInterpreter(current);
     }
     if (next.empty()) break;
-    const std::string canonical = Canonical(next);
+    const std::string canonical = CanonicalPath(next);
     if (canonical.empty()) break;
     AddUnique(&chain, canonical);
     current = canonical;
@@ -167,67 +147,147 @@ std::vector<std::string> FindDotEnvFiles(const std::string& dir, int max_depth) 
   return found;
 }
 
+namespace {
+
+bool Under(const std::string& path, const std::string& dir) {
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+                         (dir == "/" || path[dir.size()] == '/'));
+}
+
+bool UnderAny(const std::string& path, const char* const* dirs, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    if (Under(path, dirs[i])) return true;
+  }
+  return false;
+}
+
+// The home directories "~" stands for: $HOME, and /root (the masks must cover both when
+// sandtrace runs as root with another $HOME).
+std::vector<std::string> HomeDirectories() {
+  std::vector<std::string> homes;
+  if (const char* home = getenv("HOME"); home && home[0] == '/') {
+    AddUnique(&homes, CanonicalPath(home));
+  }
+  AddUnique(&homes, "/root");
+  return homes;
+}
+
+Status CheckPatterns(const std::vector<std::string>& patterns, const std::string& key,
+                     const std::string& source) {
+  for (const std::string& p : patterns) {
+    if (p[0] == '/' || p == "~" || p.rfind("~/", 0) == 0 || p.rfind("**/", 0) == 0) continue;
+    return PlainError(source + ": filesystem." + key + ": \"" + p +
+                      "\": a path pattern must start with /, ~/ or **/");
+  }
+  return {};
+}
+
+// Makes `path` reachable in the restricted view when a hidden directory or a private tmpfs
+// would cover it.
+void KeepVisible(launcher::SandboxConfig* c, const std::string& path) {
+  bool covered = UnderAny(path, kPrivateTmpfs, std::size(kPrivateTmpfs));
+  for (const std::string& hidden : c->hidden_paths) covered = covered || Under(path, hidden);
+  for (const std::string& rw : c->writable_paths) covered = covered && !Under(path, rw);
+  if (covered && path != "/tmp" && path != "/run" && path != "/dev/shm") {
+    AddUnique(&c->visible_paths, path);
+  }
+}
+
+}  // namespace
+
+void ApplyPolicyToOptions(const policy::Policy& policy, RunOptions* options) {
+  if (!options->timeout_given && policy.limits.timeout) options->timeout_s = *policy.limits.timeout;
+  if (policy.network.allow) options->allow_net = true;
+}
+
 Result<launcher::SandboxConfig> BuildSandboxConfig(const RunOptions& options,
+                                                   const policy::Policy& policy,
+                                                   const std::string& policy_source,
                                                    const std::string& executable) {
   launcher::SandboxConfig c;
   c.trace_only = options.trace_only;
-  c.new_network = !options.allow_net;
+  c.new_network = !(options.allow_net || policy.network.allow);
   c.allow_exec = options.allow_exec;
   std::vector<std::string> allowed;
   for (const std::string& p : options.allow_paths) {
-    const std::string canonical = Canonical(p);
+    const std::string canonical = CanonicalPath(p);
     if (canonical.empty()) {
       return Error{errno, "--allow-path " + p};
     }
     AddUnique(&allowed, canonical);
   }
+  const Policy::Filesystem& fs = policy.filesystem;
+  for (auto [list, key] : {std::pair{&fs.allow_read, "allow_read"},
+                           std::pair{&fs.allow_write, "allow_write"},
+                           std::pair{&fs.allow_exec, "allow_exec"}, std::pair{&fs.deny, "deny"}}) {
+    if (Status s = CheckPatterns(*list, key, policy_source); !s) return s.error();
+  }
+  Result<std::vector<int>> log_only = launcher::ResolveSyscallNumbers(policy.syscalls.log_only);
+  if (!log_only) {
+    return PlainError(policy_source + ": syscalls.log_only: " + log_only.error().message());
+  }
+  c.log_only.assign(log_only->begin(), log_only->end());
   if (c.trace_only) return c;
 
-  c.writable_paths = allowed;
-  c.hidden_paths = HiddenDirectories();
-  for (const char* p : kDenyAbsolute) {
-    if (Exists(p)) AddUnique(&c.masked_paths, p);
+  const std::vector<std::string> homes = HomeDirectories();
+  std::vector<std::string> read, write, exec;
+  for (const std::string& p : fs.allow_read) {
+    for (const std::string& path : ExpandPathPattern(p, homes, allowed)) AddUnique(&read, path);
   }
-  std::vector<std::string> homes;
-  if (const char* home = getenv("HOME"); home && home[0] == '/') AddUnique(&homes, Canonical(home));
-  AddUnique(&homes, "/root");
-  for (const std::string& home : homes) {
-    for (const char* rel : kDenyInHome) {
-      const std::string path = home + "/" + rel;
-      if (Exists(path)) AddUnique(&c.masked_paths, path);
+  for (const std::string& p : fs.allow_write) {
+    for (const std::string& path : ExpandPathPattern(p, homes, allowed)) AddUnique(&write, path);
+  }
+  for (const std::string& p : fs.allow_exec) {
+    for (const std::string& path : ExpandPathPattern(p, homes, allowed)) AddUnique(&exec, path);
+  }
+  for (const std::string& p : allowed) AddUnique(&write, p);
+  // Where the policy's "**/" deny patterns (and the built-in .env masks) look.
+  std::vector<std::string> search_roots = allowed;
+  for (const std::string& p : write) {
+    if (!UnderAny(p, kNoBind, std::size(kNoBind))) AddUnique(&search_roots, p);
+  }
+
+  c.hidden_paths = HiddenDirectories();
+  for (const std::string& p : write) {
+    if (!UnderAny(p, kNoBind, std::size(kNoBind))) AddUnique(&c.writable_paths, p);
+  }
+  for (const std::string& p : fs.deny) {
+    for (const std::string& path : ExpandPathPattern(p, homes, search_roots)) {
+      AddUnique(&c.masked_paths, path);
     }
   }
-  for (const std::string& dir : allowed) {
+  for (const std::string& dir : search_roots) {
     for (const std::string& env : FindDotEnvFiles(dir, kDotEnvDepth)) {
-      AddUnique(&c.masked_paths, env);
+      AddUnique(&c.masked_paths, CanonicalPath(env));
     }
   }
 
-  for (const char* p : kSystemRead) {
+  for (const std::string& p : read) {
     AddUnique(&c.landlock_read, p);
     AddUnique(&c.landlock_optional, p);
+    KeepVisible(&c, p);
   }
-  for (const char* p : kSystemReadWrite) {
+  for (const std::string& p : write) {
     AddUnique(&c.landlock_read_write, p);
     AddUnique(&c.landlock_optional, p);
   }
-  for (const std::string& p : allowed) AddUnique(&c.landlock_read_write, p);
   // The command's own executable and its interpreters stay executable (and are made visible in
   // the restricted view even where their directory is not).
-  const std::string exe = Canonical(executable);
+  const std::string exe = CanonicalPath(executable);
   if (!exe.empty()) {
     std::vector<std::string> needed{exe};
     for (const std::string& interp : InterpreterChain(exe)) AddUnique(&needed, interp);
     for (const std::string& path : needed) {
       AddUnique(&c.landlock_exec, path);
-      for (const char* hidden : kPrivateTmpfs) {
-        if (path.rfind(std::string(hidden) + "/", 0) == 0) AddUnique(&c.visible_paths, path);
-      }
-      for (const std::string& hidden : c.hidden_paths) {
-        if (path.rfind(hidden + "/", 0) == 0) AddUnique(&c.visible_paths, path);
-      }
+      KeepVisible(&c, path);
     }
   }
+  for (const std::string& p : exec) {
+    AddUnique(&c.landlock_exec, p);
+    AddUnique(&c.landlock_optional, p);
+    KeepVisible(&c, p);
+  }
+  c.exec_allowlist = !exec.empty();
   if (c.allow_exec) {
     for (const char* p : kSystemExec) {
       AddUnique(&c.landlock_exec, p);
@@ -236,8 +296,16 @@ Result<launcher::SandboxConfig> BuildSandboxConfig(const RunOptions& options,
     for (const std::string& p : allowed) AddUnique(&c.landlock_exec, p);
   }
 
-  Result<launcher::SeccompProgram> program = launcher::CompileSeccompFilter({});
-  if (!program) return program.error();
+  if (policy.limits.max_processes) c.max_processes = static_cast<uint32_t>(*policy.limits.max_processes);
+  c.max_file_size = policy.limits.max_file_size.value_or(0);
+  c.memory = policy.limits.memory.value_or(0);
+
+  launcher::SeccompConfig seccomp;
+  seccomp.deny = policy.syscalls.deny;
+  Result<launcher::SeccompProgram> program = launcher::CompileSeccompFilter(seccomp);
+  if (!program) {
+    return PlainError(policy_source + ": syscalls.deny: " + program.error().message());
+  }
   c.seccomp_program = program->Serialize();
   return c;
 }

@@ -1,4 +1,4 @@
-// Turns `sandtrace run` options and the built-in default policy into the compiled sandbox
+// Turns `sandtrace run` options and the policy (policy/policy.h) into the compiled sandbox
 // configuration the tracer receives (launcher/sandbox_config.h): canonical paths, the masks
 // for sensitive files, Landlock rules including the command's own executable and its ELF
 // interpreter, and the compiled seccomp program. Everything that can be wrong with the user's
@@ -11,11 +11,21 @@
 #include "cli/run_options.h"
 #include "common/result.h"
 #include "launcher/sandbox_config.h"
+#include "policy/policy.h"
 
 namespace sandtrace::cli {
 
-// `executable` is the resolved path of the command.
+// Merges the policy into the command-line options as SPEC section 6 says: the policy's
+// [limits] timeout applies unless --timeout was given; network.allow = true acts as --allow-net.
+void ApplyPolicyToOptions(const policy::Policy& policy, RunOptions* options);
+
+// `policy` is the loaded (or built-in default) policy, `policy_source` its file name for error
+// messages, `executable` the resolved path of the command. --allow-path adds to the policy's
+// read and write lists. Errors (a missing --allow-path, a path pattern that is not absolute, an
+// unknown syscall name) are usage errors.
 Result<launcher::SandboxConfig> BuildSandboxConfig(const RunOptions& options,
+                                                   const policy::Policy& policy,
+                                                   const std::string& policy_source,
                                                    const std::string& executable);
 
 // The interpreters the kernel opens to exec `path`: a script's "#!" interpreter and the

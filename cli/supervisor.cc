@@ -112,7 +112,8 @@ class RunDirectory {
 
 class Pipeline {
  public:
-  Pipeline(const RunOptions& options) : options_(options) {}
+  Pipeline(const RunOptions& options, const policy::Policy& policy, const std::string& source)
+      : options_(options), policy_(policy), policy_source_(source) {}
   int Run();
 
  private:
@@ -127,6 +128,8 @@ class Pipeline {
   void KillAll();
 
   const RunOptions& options_;
+  const policy::Policy& policy_;
+  const std::string& policy_source_;
   RunDirectory dir_;
   std::string run_id_ = RandomRunId();
   std::vector<int> jsonl_fds_;  // per output (-1 for non-JSONL)
@@ -337,7 +340,7 @@ int Pipeline::Run() {
     Say(options_.command[0] + ": command not found");
     return 127;
   }
-  Result<launcher::SandboxConfig> sandbox = BuildSandboxConfig(options_, executable);
+  Result<launcher::SandboxConfig> sandbox = BuildSandboxConfig(options_, policy_, policy_source_, executable);
   if (!sandbox) {
     Say(sandbox.error().message());
     return 2;
@@ -382,6 +385,9 @@ int Pipeline::Run() {
 
 }  // namespace
 
-int RunPipeline(const RunOptions& options) { return Pipeline(options).Run(); }
+int RunPipeline(const RunOptions& options, const policy::Policy& policy,
+                const std::string& policy_source) {
+  return Pipeline(options, policy, policy_source).Run();
+}
 
 }  // namespace sandtrace::cli

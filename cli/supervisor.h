@@ -6,11 +6,17 @@
 // tracer's death takes the traced tree with it (PTRACE_O_EXITKILL).
 #pragma once
 
+#include <string>
+
 #include "cli/run_options.h"
+#include "policy/policy.h"
 
 namespace sandtrace::cli {
 
-// Runs the whole pipeline; returns sandtrace's exit status.
-int RunPipeline(const RunOptions& options);
+// Runs the whole pipeline under `policy` (already merged into `options`, see
+// ApplyPolicyToOptions; `policy_source` is its file name or "built-in default"); returns
+// sandtrace's exit status.
+int RunPipeline(const RunOptions& options, const policy::Policy& policy,
+                const std::string& policy_source);
 
 }  // namespace sandtrace::cli

@@ -47,6 +47,20 @@ struct ChainPids {
   FailStep(report, step, error.context.c_str());
 }
 
+// Layer 5 resource limits, hard and soft alike so the command cannot raise them. Fork bombs
+// stop at RLIMIT_NPROC (counted per user in the sandbox's own user namespace); RLIMIT_FSIZE
+// makes larger writes fail (EFBIG, SIGXFSZ); RLIMIT_AS bounds each process's memory.
+bool ApplyLimits(const SandboxConfig& sandbox) {
+  auto set = [](int resource, uint64_t value) {
+    const rlimit limit{static_cast<rlim_t>(value), static_cast<rlim_t>(value)};
+    return setrlimit(resource, &limit) == 0;
+  };
+  if (!set(RLIMIT_NPROC, sandbox.max_processes)) return false;
+  if (sandbox.max_file_size != 0 && !set(RLIMIT_FSIZE, sandbox.max_file_size)) return false;
+  if (sandbox.memory != 0 && !set(RLIMIT_AS, sandbox.memory)) return false;
+  return true;
+}
+
 // The command process: layers 5-8, then exec. Never returns. It is a clone of the
 // single-threaded set-up process, so it may allocate (Landlock rules are prepared here, after
 // the init mounted the sandbox's /proc, so that rules bind to the sandbox's inodes).
@@ -67,9 +81,7 @@ struct ChainPids {
       FailStep(report, Step::kLandlock);
     }
     if (!CloseInheritedFds(report)) FailStep(report, Step::kCloseFds);
-    // Fork bombs stop here: counted per user in the sandbox's own user namespace.
-    const rlimit nproc{static_cast<rlim_t>(kMaxProcesses), static_cast<rlim_t>(kMaxProcesses)};
-    if (setrlimit(RLIMIT_NPROC, &nproc) != 0) FailStep(report, Step::kLimits);
+    if (!ApplyLimits(sandbox)) FailStep(report, Step::kLimits);
     if (int err = InstallSeccompFilterInChild(spec.seccomp); err != 0) {
       errno = err;
       FailStep(report, Step::kSeccomp);
@@ -273,10 +285,19 @@ std::vector<wire::LayerState> AppliedLayerStates(const LaunchSpec& spec) {
                      " BPF instructions: always-blocked and hardening syscalls fail with EPERM, "
                      "clone3 with ENOSYS, non-native architectures killed";
   }
-  std::string command_detail =
-      sandbox.trace_only ? "PR_SET_NO_NEW_PRIVS"
-                         : "PR_SET_NO_NEW_PRIVS; new session; fds beyond 0-2 closed; at most " +
-                               std::to_string(kMaxProcesses) + " processes (RLIMIT_NPROC)";
+  std::string command_detail = "PR_SET_NO_NEW_PRIVS";
+  if (!sandbox.trace_only) {
+    command_detail += "; new session; fds beyond 0-2 closed; at most " +
+                      std::to_string(sandbox.max_processes) + " processes (RLIMIT_NPROC)";
+    if (sandbox.max_file_size != 0) {
+      command_detail += "; files up to " + std::to_string(sandbox.max_file_size) +
+                        " bytes (RLIMIT_FSIZE)";
+    }
+    if (sandbox.memory != 0) {
+      command_detail += "; " + std::to_string(sandbox.memory) +
+                        " bytes of address space per process (RLIMIT_AS)";
+    }
+  }
   return {
       layer(1, "user_namespace", true,
             "uid " + std::to_string(uid) + " and gid " + std::to_string(gid) +

@@ -22,10 +22,6 @@
 
 namespace sandtrace::launcher {
 
-// Processes and threads the sandbox may have at once in enforcing mode: RLIMIT_NPROC for the
-// sandboxed user, and the tracer's own count (RLIMIT_NPROC does not bind a sandboxed root).
-inline constexpr size_t kMaxProcesses = 1024;
-
 struct LaunchSpec {
   std::string executable;         // path passed to execve
   std::vector<std::string> argv;  // argv[0] included

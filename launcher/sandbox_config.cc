@@ -12,7 +12,7 @@ constexpr uint32_t kConfigVersion = 1;
 std::string SerializeSandboxConfig(const SandboxConfig& c) {
   msgpack::sbuffer buffer;
   msgpack::packer<msgpack::sbuffer> p(buffer);
-  p.pack_array(13);
+  p.pack_array(19);
   p.pack(kConfigVersion);
   p.pack(c.trace_only);
   p.pack(c.new_network);
@@ -27,6 +27,12 @@ std::string SerializeSandboxConfig(const SandboxConfig& c) {
   p.pack_bin_body(c.seccomp_program.data(), static_cast<uint32_t>(c.seccomp_program.size()));
   p.pack(c.visible_paths);
   p.pack(c.hidden_paths);
+  p.pack(c.exec_allowlist);
+  p.pack(c.max_processes);
+  p.pack(c.max_file_size);
+  p.pack(c.memory);
+  p.pack(c.log_only);
+  p.pack(kConfigVersion);  // trailer: a truncated file is detected
   return std::string(buffer.data(), buffer.size());
 }
 
@@ -55,6 +61,14 @@ Result<SandboxConfig> DeserializeSandboxConfig(const std::string& bytes) {
     c.seccomp_program.assign(f[10].via.bin.ptr, f[10].via.bin.size);
     if (o.via.array.size > 11) c.visible_paths = f[11].as<std::vector<std::string>>();
     if (o.via.array.size > 12) c.hidden_paths = f[12].as<std::vector<std::string>>();
+    if (o.via.array.size != 19 || f[18].as<uint32_t>() != kConfigVersion) {
+      return PlainError("sandbox configuration: malformed (wrong number of fields)");
+    }
+    c.exec_allowlist = f[13].as<bool>();
+    c.max_processes = f[14].as<uint32_t>();
+    c.max_file_size = f[15].as<uint64_t>();
+    c.memory = f[16].as<uint64_t>();
+    c.log_only = f[17].as<std::vector<int32_t>>();
   } catch (const std::exception& e) {
     return PlainError(std::string("sandbox configuration: ") + e.what());
   }

@@ -4,6 +4,7 @@
 // the launcher parses policies. MessagePack, versioned with the wire format.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,15 @@ struct SandboxConfig {
   bool trace_only = true;   // layers 6-7 skipped; setsid and fd closing skipped
   bool new_network = true;  // layer 4 (false with --allow-net)
   bool allow_exec = false;  // execve after the command's own: allowed (else EPERM + deny)
+  // With allow_exec false: the policy's filesystem.allow_exec programs may still be executed.
+  // Landlock (layer 6) decides; the tracer reports its refusals as EPERM + deny.
+  bool exec_allowlist = false;
+  // Layer 5 limits (enforcing mode). 0 means no limit, except max_processes.
+  uint32_t max_processes = 1024;  // RLIMIT_NPROC and the tracer's own count of tasks
+  uint64_t max_file_size = 0;     // RLIMIT_FSIZE (bytes): larger writes fail, SIGXFSZ
+  uint64_t memory = 0;            // RLIMIT_AS (bytes) of every process
+  // Syscall numbers the policy lists as [syscalls] log_only: recorded with action log_only.
+  std::vector<int32_t> log_only;
   // Layer 2 (enforcing): the restricted filesystem view.
   std::vector<std::string> writable_paths;  // bound read-write
   std::vector<std::string> masked_paths;    // hidden (filesystem.deny that exist)

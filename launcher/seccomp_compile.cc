@@ -205,6 +205,9 @@ Result<SeccompProgram> CompileSeccompFilter(const SeccompConfig& config) {
   for (const std::string& name : config.deny) {
     // clone3 keeps ENOSYS so libc falls back to clone, whose flags the filter can see.
     if (name == "clone3") continue;
+    // ptrace is denied already except PTRACE_TRACEME, which layer 8 needs (and which cannot
+    // harm: every process inside is traced already). A second, unconditional rule would win.
+    if (name == "ptrace") continue;
     Status s = AddRule(ctx.get(), deny, name, {});
     if (!s) return Error{s.error().code, s.error().context + " in the policy's [syscalls] deny"};
   }
@@ -215,6 +218,16 @@ Result<SeccompProgram> CompileSeccompFilter(const SeccompConfig& config) {
   if (!program) return program.error();
   if (Status s = CheckProgram(*program); !s) return s.error();
   return program;
+}
+
+Result<std::vector<int>> ResolveSyscallNumbers(const std::vector<std::string>& names) {
+  std::vector<int> numbers;
+  for (const std::string& name : names) {
+    Result<int> nr = ResolveSyscall(name);
+    if (!nr) return nr.error();
+    numbers.push_back(*nr);
+  }
+  return numbers;
 }
 
 }  // namespace sandtrace::launcher

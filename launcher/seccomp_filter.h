@@ -76,6 +76,10 @@ class SeccompProgram {
 // "layer 7 (seccomp)", e.g. an unknown name in `deny`. Defined in sandtrace_seccomp_compile.
 Result<SeccompProgram> CompileSeccompFilter(const SeccompConfig& config);
 
+// x86-64 numbers of the syscalls `names` (e.g. the policy's [syscalls] log_only); an unknown
+// name is an error naming it. Defined in sandtrace_seccomp_compile.
+Result<std::vector<int>> ResolveSyscallNumbers(const std::vector<std::string>& names);
+
 // Installs `program` on the calling thread with seccomp(SECCOMP_SET_MODE_FILTER). Requires
 // PR_SET_NO_NEW_PRIVS already set (layer 5), else fails with EACCES like the kernel does for
 // an unprivileged caller. Async-signal-safe (syscalls only, no allocation): returns 0 or the

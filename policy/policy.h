@@ -35,7 +35,8 @@ struct Policy {
 
 // Parses policy TOML `text`; `source_name` is the file name used in error messages. Unknown
 // sections or keys, wrong types and bad values (globs, syscall names, sizes) are errors.
-// Absent keys keep the defaults of Policy{} (empty lists, network off, no limits).
+// Absent keys keep the values of DefaultPolicy(): a file that sets only [syscalls] still reads
+// the system directories. A key that is present replaces the default list (`[]` empties it).
 Result<Policy> ParsePolicy(std::string_view text, const std::string& source_name);
 
 // Reads and parses the policy file at `path`; an unreadable file is an errno Error.

@@ -337,6 +337,8 @@ void PtraceLoop::HandleSyscallStop(Tracee& t) {
     } else if (options_.max_tasks != 0 && tracees_.size() >= options_.max_tasks &&
                (r.nr == SYS_fork || r.nr == SYS_vfork || r.nr == SYS_clone)) {
       Cancel(t, EAGAIN);  // as fork(2) fails at RLIMIT_NPROC
+    } else if (options_.log_only.Has(r.nr)) {
+      r.action = wire::Action::kLogOnly;
     }
     if (r.nr == SYS_clone) {
       t.clone_flags = r.args[0];
@@ -349,6 +351,11 @@ void PtraceLoop::HandleSyscallStop(Tracee& t) {
     }
   } else if (info.op == PTRACE_SYSCALL_INFO_EXIT) {
     int64_t ret = info.exit.rval;
+    if (options_.landlock_exec_denials && command_exec_done_ && ret == -EACCES &&
+        (t.pending.nr == SYS_execve || t.pending.nr == SYS_execveat)) {
+      t.pending.action = wire::Action::kDeny;  // Landlock refused a program outside allow_exec
+      t.skip_errno = EPERM;
+    }
     if (t.skip_errno != 0) {
       ret = -t.skip_errno;
       t.skip_errno = 0;

@@ -17,6 +17,19 @@
 
 namespace sandtrace::tracer {
 
+// A set of syscall numbers, tested once per syscall entry.
+class SyscallSet {
+ public:
+  void Set(int32_t nr) {
+    if (nr >= 0 && nr < kSize) bits_[nr / 64] |= 1ull << (nr % 64);
+  }
+  bool Has(int32_t nr) const { return nr >= 0 && nr < kSize && (bits_[nr / 64] >> (nr % 64)) & 1; }
+
+ private:
+  static constexpr int32_t kSize = 1024;
+  uint64_t bits_[kSize / 64] = {};
+};
+
 struct LoopOptions {
   bool follow_forks = true;
   int timeout_s = 30;  // 0: no limit
@@ -27,6 +40,11 @@ struct LoopOptions {
   size_t max_tasks = 0;  // 0: no limit
   // The seccomp program the command runs under: syscalls it denies are marked `deny`.
   const launcher::SeccompProgram* seccomp = nullptr;
+  // Enforcing with a policy allow_exec list: Landlock refuses other programs with EACCES; the
+  // tracer reports such an execve as EPERM + `deny`, as deny_later_execs would.
+  bool landlock_exec_denials = false;
+  // Syscalls the policy lists as log_only: recorded with action `log_only` (unless denied).
+  SyscallSet log_only;
 };
 
 // Why the loop killed the tree (kNone: it did not).

@@ -172,8 +172,11 @@ int RunTracer(const TracerConfig& config) {
   }
 
   LoopOptions options{config.follow_forks, config.timeout_s};
-  options.deny_later_execs = !spec.sandbox.trace_only && !spec.sandbox.allow_exec;
-  options.max_tasks = spec.sandbox.trace_only ? 0 : launcher::kMaxProcesses;
+  const bool restrict_exec = !spec.sandbox.trace_only && !spec.sandbox.allow_exec;
+  options.deny_later_execs = restrict_exec && !spec.sandbox.exec_allowlist;
+  options.landlock_exec_denials = restrict_exec && spec.sandbox.exec_allowlist;
+  options.max_tasks = spec.sandbox.trace_only ? 0 : spec.sandbox.max_processes;
+  for (int32_t nr : spec.sandbox.log_only) options.log_only.Set(nr);
   options.seccomp = spec.seccomp.empty() ? nullptr : &spec.seccomp;
   PtraceLoop loop(&publisher, &clock, options);
   LoopResult result = loop.Run(launched->pid, launched->init_pid);

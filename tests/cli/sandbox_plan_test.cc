@@ -83,14 +83,14 @@ TEST_F(TempDir, AllowPathMustExistAndIsCanonicalised) {
   RunOptions o;
   o.command = {"/bin/true"};
   o.allow_paths = {dir_ + "/missing"};
-  Result<launcher::SandboxConfig> bad = BuildSandboxConfig(o, "/bin/true");
+  Result<launcher::SandboxConfig> bad = BuildSandboxConfig(o, policy::DefaultPolicy(), "default", "/bin/true");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message().find("--allow-path"), std::string::npos);
 
   ASSERT_EQ(mkdir((dir_ + "/p").c_str(), 0755), 0);
   Write("p/.env", "SECRET=1");
   o.allow_paths = {dir_ + "/p/../p/"};
-  Result<launcher::SandboxConfig> c = BuildSandboxConfig(o, "/bin/true");
+  Result<launcher::SandboxConfig> c = BuildSandboxConfig(o, policy::DefaultPolicy(), "default", "/bin/true");
   ASSERT_TRUE(c.ok()) << c.error().message();
   EXPECT_EQ(c->writable_paths, std::vector<std::string>{dir_ + "/p"});
   EXPECT_TRUE(Contains(c->landlock_read_write, dir_ + "/p"));
@@ -104,7 +104,7 @@ TEST_F(TempDir, ExecutableUnderPrivateTmpStaysVisible) {
   Write("tool", "#!/bin/sh\n");
   RunOptions o;
   o.command = {dir_ + "/tool"};
-  Result<launcher::SandboxConfig> c = BuildSandboxConfig(o, dir_ + "/tool");
+  Result<launcher::SandboxConfig> c = BuildSandboxConfig(o, policy::DefaultPolicy(), "default", dir_ + "/tool");
   ASSERT_TRUE(c.ok());
   EXPECT_TRUE(Contains(c->visible_paths, dir_ + "/tool"));
   EXPECT_TRUE(Contains(c->landlock_exec, dir_ + "/tool"));
@@ -115,7 +115,7 @@ TEST(SandboxPlanTest, TraceOnlyCarriesNoEnforcement) {
   o.command = {"/bin/true"};
   o.trace_only = true;
   o.allow_net = true;
-  Result<launcher::SandboxConfig> c = BuildSandboxConfig(o, "/bin/true");
+  Result<launcher::SandboxConfig> c = BuildSandboxConfig(o, policy::DefaultPolicy(), "default", "/bin/true");
   ASSERT_TRUE(c.ok());
   EXPECT_TRUE(c->trace_only);
   EXPECT_FALSE(c->new_network);

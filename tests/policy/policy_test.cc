@@ -42,13 +42,15 @@ TEST(ShippedPolicyContent, StrictAndPackageManagers) {
   EXPECT_FALSE(ci->network.allow);
 }
 
-TEST(ParsePolicy, EmptyFileIsAllDefaults) {
+TEST(ParsePolicy, EmptyFileIsTheBuiltInDefault) {
   Result<Policy> p = ParsePolicy("", "empty.toml");
   ASSERT_TRUE(p.ok()) << p.error().message();
-  EXPECT_TRUE(p->filesystem.allow_read.empty());
-  EXPECT_TRUE(p->filesystem.allow_write.empty());
+  const Policy d = DefaultPolicy();
+  EXPECT_FALSE(p->filesystem.allow_read.empty());
+  EXPECT_EQ(p->filesystem.allow_read, d.filesystem.allow_read);
+  EXPECT_EQ(p->filesystem.allow_write, d.filesystem.allow_write);
+  EXPECT_EQ(p->filesystem.deny, d.filesystem.deny);
   EXPECT_TRUE(p->filesystem.allow_exec.empty());
-  EXPECT_TRUE(p->filesystem.deny.empty());
   EXPECT_FALSE(p->network.allow);
   EXPECT_TRUE(p->syscalls.deny.empty());
   EXPECT_TRUE(p->syscalls.log_only.empty());
@@ -56,6 +58,14 @@ TEST(ParsePolicy, EmptyFileIsAllDefaults) {
   EXPECT_FALSE(p->limits.max_processes);
   EXPECT_FALSE(p->limits.max_file_size);
   EXPECT_FALSE(p->limits.memory);
+}
+
+TEST(ParsePolicy, APresentKeyReplacesTheDefaultList) {
+  Result<Policy> p = ParsePolicy("[filesystem]\nallow_read = [\"/usr\"]\ndeny = []\n", "x.toml");
+  ASSERT_TRUE(p.ok()) << p.error().message();
+  EXPECT_EQ(p->filesystem.allow_read, std::vector<std::string>{"/usr"});
+  EXPECT_TRUE(p->filesystem.deny.empty());
+  EXPECT_EQ(p->filesystem.allow_write, DefaultPolicy().filesystem.allow_write);
 }
 
 TEST(ParsePolicy, ReadsEveryField) {
