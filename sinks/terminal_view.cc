@@ -29,6 +29,16 @@ bool TerminalView::ShowSyscall(const msgpack::object& event) const {
          TextField(event, "action", "allow") != "allow";
 }
 
+namespace {
+
+// Shown even without -v: what a user must not miss.
+bool SevereAlert(const msgpack::object& event) {
+  const std::string_view s = TextField(event, "severity");
+  return s == "high" || s == "critical";
+}
+
+}  // namespace
+
 Status TerminalView::Write(const msgpack::object& event) {
   ++batch_events_;
   const std::string_view type = EventType(event);
@@ -40,11 +50,11 @@ Status TerminalView::Write(const msgpack::object& event) {
   } else if (type == "sandbox") {
     if (v >= 1) FormatSandbox(event, style_, &buffer_);
   } else if (type == "alert") {
-    if (v >= 1) FormatAlert(event, style_, &buffer_);
+    if (v >= 1 || SevereAlert(event)) FormatAlert(event, style_, &buffer_);
   } else if (type == "gap") {
     if (v >= 3) FormatGap(event, style_, &buffer_);
   } else if (type == "summary") {
-    FormatSummary(event, style_, &buffer_);
+    if (v >= 1) FormatSummary(event, style_, &buffer_);
   }
   if (buffer_.size() >= kBufferLimit) return Flush();
   return {};

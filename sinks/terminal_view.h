@@ -1,7 +1,7 @@
 // The terminal view (sandtrace-sink-term): the run as strace-like lines on stderr, filtered by
-// verbosity (SPEC section 2), always closed by a summary block.
-//   0  only the summary block
-//   1  file/network/process activity (categories file_read, file_write, directory, network,
+// verbosity (SPEC section 2), closed by a summary block from verbosity 1 on.
+//   0  only alerts of severity high or critical (sandtrace runs this view on every run)
+//   1  the summary block; file/network/process activity (categories file_read, file_write, directory, network,
 //      process), every call whose action is not "allow", process events, alerts
 //   2  every syscall
 //   3  also arguments in full, durations, and pipeline diagnostics (gaps, per-batch stats)

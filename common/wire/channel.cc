@@ -18,19 +18,27 @@ constexpr int kHighWaterMark = 256;
 
 }  // namespace
 
-Result<Sender> Sender::Connect(const std::string& endpoint) {
+Result<Sender> Sender::Open(const std::string& endpoint, bool bind) {
   Sender sender;
   try {
     sender.impl_ = std::make_unique<ChannelImpl>();
     sender.impl_->socket = zmq::socket_t(sender.impl_->context, zmq::socket_type::pair);
     sender.impl_->socket.set(zmq::sockopt::sndhwm, kHighWaterMark);
     sender.impl_->socket.set(zmq::sockopt::linger, -1);
-    sender.impl_->socket.connect(endpoint);
+    if (bind) {
+      sender.impl_->socket.bind(endpoint);
+    } else {
+      sender.impl_->socket.connect(endpoint);
+    }
   } catch (const zmq::error_t& e) {
-    return Error{e.num(), "zmq connect " + endpoint};
+    return Error{e.num(), std::string(bind ? "zmq bind " : "zmq connect ") + endpoint};
   }
   return sender;
 }
+
+Result<Sender> Sender::Connect(const std::string& endpoint) { return Open(endpoint, false); }
+
+Result<Sender> Sender::Bind(const std::string& endpoint) { return Open(endpoint, true); }
 
 Sender::Sender(Sender&&) noexcept = default;
 Sender& Sender::operator=(Sender&&) noexcept = default;
@@ -59,6 +67,22 @@ Status Sender::Send(MessageType type, uint32_t count, const char* body, size_t b
   next_index_ += count;
   if (type == MessageType::kEnd) end_sent_ = true;
   return {};
+}
+
+Status Sender::Send(MessageType type, uint32_t count, const char* body, size_t body_size,
+                    const std::function<bool()>& give_up, int poll_ms) {
+  // Wait for room first: once the first frame is queued, the second always is (libzmq counts
+  // whole messages against the high-water mark).
+  for (;;) {
+    zmq::pollitem_t item{impl_->socket.handle(), 0, ZMQ_POLLOUT, 0};
+    try {
+      if (zmq::poll(&item, 1, std::chrono::milliseconds(poll_ms)) > 0) break;
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) return Error{e.num(), "zmq poll"};
+    }
+    if (give_up()) return Error{ECANCELED, "zmq send: the receiver is gone"};
+  }
+  return Send(type, count, body, body_size);
 }
 
 Status Sender::Close(int timeout_ms) {

@@ -5,6 +5,7 @@
 // cppzmq exceptions are caught here and returned as Errors.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -19,12 +20,21 @@ class Sender {
  public:
   // Connects to a bound Receiver. Messages sent before the connection completes are queued.
   static Result<Sender> Connect(const std::string& endpoint);
+  // Binds `endpoint` for a receiver that connects (a plug-in analyser). Until it connects,
+  // Send blocks (or gives up, see below).
+  static Result<Sender> Bind(const std::string& endpoint);
   Sender(Sender&&) noexcept;
   Sender& operator=(Sender&&) noexcept;
   ~Sender();
 
   // Sends one message of `count` objects; blocks while the receiver is behind.
   Status Send(MessageType type, uint32_t count, const char* body, size_t body_size);
+
+  // The same, but while the receiver is behind, asks `give_up` every `poll_ms`; when it
+  // returns true the message is not sent and the result is ECANCELED (e.g. the receiving
+  // process died).
+  Status Send(MessageType type, uint32_t count, const char* body, size_t body_size,
+              const std::function<bool()>& give_up, int poll_ms = 100);
 
   // Closes the channel. After an end message, first waits (up to timeout_ms) for the
   // receiver's acknowledgement, which proves that every message was delivered.
@@ -35,6 +45,7 @@ class Sender {
 
  private:
   Sender() = default;
+  static Result<Sender> Open(const std::string& endpoint, bool bind);
   std::unique_ptr<ChannelImpl> impl_;
   uint64_t next_seq_ = 0;
   uint64_t next_index_ = 0;
