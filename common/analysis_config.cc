@@ -194,7 +194,7 @@ std::vector<RuleSpec> DefaultRules() {
   std::vector<RuleSpec> rules = {
       File("ssh_key", "high", "SSH private key",
            {"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk"}),
-      File("ssh_directory", "high", "SSH directory", {"~/.ssh", "**/.ssh"}),
+      File("ssh_directory", "high", "SSH directory", {"**/.ssh"}),
       File("ssh_host_key", "critical", "SSH host key", {"/etc/ssh/ssh_host_*_key"}),
       File("shadow_file", "critical", "password hashes",
            {"/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-"}),
@@ -237,7 +237,7 @@ AnalysisConfig DefaultAnalysisConfig() {
     Strings paths;
     for (const std::string& path : rule.paths) {
       std::string expanded = ExpandHome(path, "");
-      if (!expanded.empty()) paths.push_back(std::move(expanded));
+      if (!expanded.empty() && !OneOf(expanded, paths)) paths.push_back(std::move(expanded));
     }
     rule.paths = std::move(paths);
     config.rules.push_back(std::move(rule));

@@ -234,10 +234,20 @@ std::string GlobSyntaxError(std::string_view pattern) {
 std::string ExpandHome(std::string_view pattern, std::string_view home) {
   if (pattern != "~" && !pattern.starts_with("~/")) return std::string(pattern);
   while (home.size() > 1 && home.back() == '/') home.remove_suffix(1);
-  const std::string_view rest = pattern.substr(1);  // "" or "/..."
-  if (home.empty()) return rest.empty() ? std::string() : std::string(kAnyDepth) + std::string(rest);
-  if (home == "/") return rest.empty() ? std::string("/") : std::string(rest);
-  return std::string(home) + std::string(rest);
+  const std::string rest(pattern.substr(1));  // "" or "/..."
+  if (home.empty()) return rest.empty() ? std::string() : std::string(kAnyDepth) + rest;
+  if (home == "/") return rest.empty() ? std::string("/") : rest;
+  return GlobEscape(home) + rest;
+}
+
+std::string GlobEscape(std::string_view literal) {
+  std::string out;
+  out.reserve(literal.size());
+  for (char c : literal) {
+    if (std::string_view("*?[]{}\\").find(c) != std::string_view::npos) out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
 }
 
 Result<Glob> Glob::Compile(std::string_view pattern) {

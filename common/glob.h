@@ -35,6 +35,10 @@ std::string GlobSyntaxError(std::string_view pattern);
 // same file under any directory) and "~" alone becomes "" (nothing). Other patterns unchanged.
 std::string ExpandHome(std::string_view pattern, std::string_view home);
 
+// A pattern that matches exactly `literal` (and, like any pattern with a '/', what is below
+// it): the metacharacters *?[]{}\ are escaped.
+std::string GlobEscape(std::string_view literal);
+
 class Glob {
  public:
   // A compiled pattern; the error is GlobSyntaxError's text, prefixed with the pattern.

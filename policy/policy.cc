@@ -7,10 +7,16 @@
 #define TOML_ASSERT(expr) static_assert(true)
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <fstream>
+#include <span>
 #include <sstream>
+
+#include "common/analysis_config.h"
+#include "common/glob.h"
+#include "policy/rules.h"
 
 namespace sandtrace::policy {
 namespace {
@@ -39,10 +45,15 @@ class Reader {
   Status Read(const toml::table& root, Policy* policy) {
     for (auto&& [key, node] : root) {
       const std::string name(key.str());
+      if (name == "rules") {
+        Status status = ReadRules(node, &policy->rules);
+        if (!status) return status;
+        continue;
+      }
       const toml::table* section = node.as_table();
       if (name != "filesystem" && name != "network" && name != "syscalls" && name != "limits") {
         return At(key.source(), source_name_, name,
-                  "unknown section (expected filesystem, network, syscalls or limits)");
+                  "unknown section (expected filesystem, network, syscalls, limits or rules)");
       }
       if (!section) {
         return At(node.source(), source_name_, name, "expected a table, found " + TypeName(node));
@@ -115,6 +126,110 @@ class Reader {
       if (!status) return status;
     }
     return {};
+  }
+
+  // [[rules]]: an array of tables, each a PolicyRule.
+  Status ReadRules(const toml::node& node, std::vector<PolicyRule>* rules) {
+    const toml::array* array = node.as_array();
+    if (!array || (!array->empty() && !array->is_array_of_tables())) {
+      return WrongType(node, "rules", "an array of tables ([[rules]])");
+    }
+    const std::vector<RuleSpec> defaults = DefaultRules();
+    for (size_t i = 0; i < array->size(); ++i) {
+      const toml::table& table = *array->get(i)->as_table();
+      const std::string where = "rules[" + std::to_string(i) + "]";
+      PolicyRule rule;
+      Status status = ReadRule(table, where, &rule);
+      if (!status) return status;
+      for (const PolicyRule& earlier : *rules) {
+        if (earlier.id == rule.id) {
+          return At(table["id"].node()->source(), source_name_, where + ".id",
+                    "\"" + rule.id + "\" is defined twice");
+        }
+      }
+      RuleSpec merged;
+      for (const RuleSpec& built_in : defaults) {
+        if (built_in.id == rule.id) merged = built_in;
+      }
+      if (std::string problem = MergeRule(rule, &merged); rule.enabled && !problem.empty()) {
+        // "KEY: what": point at KEY when the table has it, else at the table.
+        const std::string key = problem.substr(0, problem.find(':'));
+        const toml::node* culprit = table.get(key);
+        return At(culprit ? culprit->source() : table.source(), source_name_, where + "." + key,
+                  problem.substr(key.size() + 2));
+      }
+      rules->push_back(std::move(rule));
+    }
+    return {};
+  }
+
+  Status ReadRule(const toml::table& table, const std::string& where, PolicyRule* rule) {
+    for (auto&& [key, node] : table) {
+      const std::string name(key.str());
+      const std::string full = where + "." + name;
+      Status status;
+      if (name == "id") {
+        std::optional<std::string> id;
+        status = ReadWord(node, full, CheckRuleId, &id);
+        if (id) rule->id = *id;
+      } else if (name == "kind") {
+        status = ReadWord(node, full, CheckKind, &rule->kind);
+      } else if (name == "severity") {
+        status = ReadWord(node, full, CheckSeverity, &rule->severity);
+      } else if (name == "access") {
+        status = ReadWord(node, full, CheckAccess, &rule->access);
+      } else if (name == "message") {
+        status = ReadWord(node, full, nullptr, &rule->message);
+      } else if (name == "paths") {
+        status = ReadStrings(node, full, CheckGlob, &rule->paths.emplace());
+      } else if (name == "syscalls") {
+        status = ReadStrings(node, full, CheckSyscallName, &rule->syscalls.emplace());
+      } else if (name == "enabled") {
+        const auto* value = node.as_boolean();
+        if (!value) return WrongType(node, full, "a boolean");
+        rule->enabled = value->get();
+      } else {
+        return At(key.source(), source_name_, full,
+                  "unknown key (expected id, kind, severity, message, paths, access, syscalls or "
+                  "enabled)");
+      }
+      if (!status) return status;
+    }
+    if (rule->id.empty()) return At(table.source(), source_name_, where + ".id", "missing");
+    return {};
+  }
+
+  // A string, checked by `check` when given.
+  Status ReadWord(const toml::node& node, const std::string& key,
+                  std::string (*check)(std::string_view), std::optional<std::string>* out) {
+    const auto* value = node.as_string();
+    if (!value) return WrongType(node, key, "a string");
+    const std::string& text = value->get();
+    if (check != nullptr) {
+      if (std::string problem = check(text); !problem.empty()) {
+        return At(node.source(), source_name_, key, "\"" + text + "\": " + problem);
+      }
+    }
+    *out = text;
+    return {};
+  }
+
+  static std::string OneOf(std::string_view value, std::span<const std::string_view> known,
+                           const char* expected) {
+    if (std::find(known.begin(), known.end(), value) != known.end()) return {};
+    return std::string("expected ") + expected;
+  }
+  static std::string CheckKind(std::string_view v) {
+    return OneOf(v, kRuleKinds, "file, network, exec, write_outside, denied or syscall");
+  }
+  static std::string CheckSeverity(std::string_view v) {
+    return OneOf(v, kSeverities, "low, medium, high or critical");
+  }
+  static std::string CheckAccess(std::string_view v) {
+    return OneOf(v, kAccesses, "read, write or any");
+  }
+  static std::string CheckRuleId(std::string_view id) {
+    return CheckSyscallName(id).empty() ? std::string() : "not a rule id (expected [a-z0-9_]+)";
   }
 
   static std::string CheckSyscallName(std::string_view name) {
@@ -230,32 +345,7 @@ std::string Optional(const std::optional<T>& value) {
 
 }  // namespace
 
-std::string CheckGlob(std::string_view pattern) {
-  if (pattern.empty()) return "empty pattern";
-  int braces = 0;
-  for (size_t i = 0; i < pattern.size(); ++i) {
-    const char c = pattern[i];
-    if (c == '\\') {
-      if (++i == pattern.size()) return "trailing backslash";
-    } else if (c == '[') {
-      size_t j = i + 1;
-      if (j < pattern.size() && (pattern[j] == '!' || pattern[j] == '^')) ++j;
-      if (j < pattern.size() && pattern[j] == ']') ++j;  // a leading ']' is a member
-      j = pattern.find(']', j);
-      if (j == std::string_view::npos) return "unclosed '['";
-      i = j;
-    } else if (c == ']') {
-      return "unmatched ']'";
-    } else if (c == '{') {
-      ++braces;
-    } else if (c == '}') {
-      if (braces == 0) return "unmatched '}'";
-      --braces;
-    }
-  }
-  if (braces > 0) return "unclosed '{'";
-  return {};
-}
+std::string CheckGlob(std::string_view pattern) { return GlobSyntaxError(pattern); }
 
 std::optional<uint64_t> ParseByteSize(std::string_view text) {
   if (text.empty()) return std::nullopt;

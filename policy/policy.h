@@ -1,6 +1,6 @@
 // Policy: the typed form of a policy TOML file (SPEC section 6). The file is parsed once, here,
-// into these structs; every later consumer (sandbox plan, analyser rules) reads the structs and
-// never TOML. toml++ exceptions are caught inside policy.cc and turned into Error values whose
+// into these structs; every later consumer (sandbox plan, analyser rules via policy/rules.h)
+// reads the structs and never TOML. toml++ exceptions are caught inside policy.cc and turned into Error values whose
 // context reads "FILE:LINE:COLUMN: KEY: what is wrong".
 #pragma once
 
@@ -13,6 +13,17 @@
 #include "common/result.h"
 
 namespace sandtrace::policy {
+
+// One [[rules]] table as written (reporting rules, common/analysis_config.h). A rule whose id
+// names a built-in rule (DefaultRules() in policy/rules.h) overrides it: keys left out keep the
+// built-in's values, and enabled = false removes it. Any other id is a new rule, for which
+// `kind` is required (and `paths` for kind "file", `syscalls` for kind "syscall").
+struct PolicyRule {
+  std::string id;
+  std::optional<std::string> kind, severity, message, access;
+  std::optional<std::vector<std::string>> paths, syscalls;
+  bool enabled = true;
+};
 
 struct Policy {
   struct Filesystem {
@@ -31,6 +42,7 @@ struct Policy {
     std::optional<uint64_t> max_file_size;  // bytes
     std::optional<uint64_t> memory;         // bytes, >= 1
   } limits;
+  std::vector<PolicyRule> rules;  // [[rules]], in file order; ids are distinct
 };
 
 // Parses policy TOML `text`; `source_name` is the file name used in error messages. Unknown
@@ -50,7 +62,8 @@ Policy DefaultPolicy();
 // One line summarising `policy`, e.g. for the `sandbox` event or --verbose output.
 std::string DescribePolicy(const Policy& policy);
 
-// Empty string when `pattern` is a well-formed glob, else what is wrong with it.
+// Empty string when `pattern` is a well-formed glob, else what is wrong with it. The syntax
+// is common/glob.h's, the matcher the analyser uses.
 std::string CheckGlob(std::string_view pattern);
 
 // Parses a byte size: decimal digits with an optional K, M, G or T suffix (powers of 1024).

@@ -127,6 +127,18 @@ TEST(Glob, ExpandHome) {
   EXPECT_EQ(ExpandHome("~", ""), "");
   EXPECT_EQ(ExpandHome("/etc/~x", "/home/u"), "/etc/~x");
   EXPECT_EQ(ExpandHome("~other/x", "/home/u"), "~other/x");
+  EXPECT_EQ(ExpandHome("~/.ssh", "/home/a*b"), "/home/a\\*b/.ssh");
+  EXPECT_TRUE(Match(ExpandHome("~/.ssh", "/home/a*b"), "/home/a*b/.ssh/id"));
+  EXPECT_FALSE(Match(ExpandHome("~/.ssh", "/home/a*b"), "/home/axb/.ssh/id"));
+}
+
+TEST(Glob, EscapedLiteralMatchesItself) {
+  const std::string odd = "/srv/a*b/[x]{y,z}\\?";
+  EXPECT_EQ(GlobSyntaxError(GlobEscape(odd)), "");
+  EXPECT_TRUE(Match(GlobEscape(odd), odd));
+  EXPECT_TRUE(Match(GlobEscape(odd), odd + "/below"));
+  EXPECT_FALSE(Match(GlobEscape(odd), "/srv/aXb/[x]{y,z}\\?"));
+  EXPECT_EQ(GlobEscape("/home/u/p"), "/home/u/p");
 }
 
 TEST(GlobList, AnyMatches) {

@@ -105,8 +105,8 @@ TEST(ParsePolicy, UnknownKeyNamesFileLineColumnAndKey) {
 
 TEST(ParsePolicy, UnknownSection) {
   EXPECT_EQ(ErrorOf("\n[filesytem]\n"),
-            "p.toml:2:2: filesytem: unknown section (expected filesystem, network, syscalls or "
-            "limits)");
+            "p.toml:2:2: filesytem: unknown section (expected filesystem, network, syscalls, "
+            "limits or rules)");
 }
 
 TEST(ParsePolicy, WrongType) {
