@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <thread>
+#include <zmq.hpp>
 
 #include "common/wire/codec.h"
 
@@ -89,6 +90,45 @@ TEST_F(ChannelTest, CloseWithoutAcknowledgementReportsTimeout) {
   ASSERT_TRUE(tx->Send(MessageType::kEnd, 1, end.data(), end.size()).ok());
   Status closed = tx->Close(100);  // nobody receives: no acknowledgement
   EXPECT_FALSE(closed.ok());
+}
+
+TEST_F(ChannelTest, BoundSenderGivesUpWhileNobodyReads) {
+  Result<Sender> tx = Sender::Bind(endpoint_);
+  ASSERT_TRUE(tx.ok()) << tx.error().message();
+  msgpack::sbuffer body;
+  EncodeRecord(SpawnRecord{1, 1, 0, false, 0}, &body);
+  int asked = 0;
+  // No receiver has connected: there is no room at all, so every poll asks again.
+  Status sent = tx->Send(MessageType::kRawBatch, 1, body.data(), body.size(),
+                         [&] { return ++asked == 3; }, 10);
+  ASSERT_FALSE(sent.ok());
+  EXPECT_EQ(sent.error().code, ECANCELED);
+  EXPECT_EQ(asked, 3);
+  EXPECT_EQ(tx->messages_sent(), 0u);
+}
+
+TEST_F(ChannelTest, BoundSenderDeliversToAConnectingReceiver) {
+  Result<Sender> tx = Sender::Bind(endpoint_);
+  ASSERT_TRUE(tx.ok());
+  std::thread consumer([&] {
+    // A plug-in's side: a PAIR socket that connects to the bound sender.
+    zmq::context_t context;
+    zmq::socket_t socket(context, zmq::socket_type::pair);
+    socket.connect(endpoint_);
+    zmq::message_t head, body;
+    ASSERT_TRUE(socket.recv(head));
+    ASSERT_TRUE(socket.recv(body));
+    Result<Header> header = DecodeHeader(head.data(), head.size());
+    ASSERT_TRUE(header.ok());
+    EXPECT_EQ(header->count, 1u);
+  });
+  msgpack::sbuffer body;
+  EncodeRecord(SpawnRecord{1, 1, 0, false, 0}, &body);
+  Status sent = tx->Send(MessageType::kRawBatch, 1, body.data(), body.size(),
+                         [] { return false; }, 10);
+  EXPECT_TRUE(sent.ok());
+  consumer.join();
+  tx->Close(0);
 }
 
 TEST_F(ChannelTest, BindToBadEndpointFails) {
