@@ -1,28 +1,53 @@
 // The analyser stage without its sockets: it turns the tracer's stream (hello, raw records,
 // losses, end) into the event stream of docs/events.md, in order: `sandbox` first, then one
-// event per record, `gap` events where records were lost, and `summary` last, exactly once.
-// Events accumulate in a batch that the caller sends and clears (one batch per input message
-// is the intended rhythm). Single-threaded; never throws.
+// event per record, each followed by the `alert` events it triggered, `gap` events where
+// records were lost, and `summary` last, exactly once. Alerts come from the built-in
+// analysers (builtin_analyzer.h; today the reporting rules, rules_analyzer.h). Each (rule,
+// subject) pair alerts once per run, where the subject is the path, address or program (the
+// syscall name when there is none), and at most kMaxAlerts built-in alerts are written per
+// run, so that a loop cannot flood the outputs. Events accumulate in a batch that the caller
+// sends and clears (one batch per input message is the intended rhythm). Single-threaded;
+// never throws.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
+#include "analyzer/builtin_analyzer.h"
 #include "analyzer/event_writer.h"
 #include "analyzer/summary.h"
+#include "analyzer/working_dirs.h"
+#include "common/analysis_config.h"
 #include "common/wire/records.h"
 
 namespace sandtrace::analyzer {
 
 inline constexpr char kTracerStage[] = "tracer->analyzer";
+inline constexpr size_t kMaxAlerts = 10000;
 
-class Analyzer {
+class Analyzer : private AlertSink {
  public:
-  Analyzer() = default;
+  // Configured with DefaultAnalysisConfig(): the built-in rules, home and cwd unknown.
+  Analyzer();
   Analyzer(const Analyzer&) = delete;
   Analyzer& operator=(const Analyzer&) = delete;
+
+  // Replaces the rules and the facts they use (the wrapper's --config file). Call it before
+  // the first record. `config` should be valid (as DecodeAnalysisConfig returns it); a rule
+  // or glob that is not is left out.
+  void Configure(const AnalysisConfig& config);
+
+  // An alert a plug-in analyser raised (its event is forwarded by the caller, not written
+  // here): counted in the summary's `alert_count` and listed in `suspicious_activity`, with
+  // `subject` under "address" when it looks like one ("@name", "host:port", an IPv4 address)
+  // and under "path" otherwise; an empty subject is left out. Ignored after the summary.
+  void AddExternalAlert(int32_t pid, std::string_view rule, std::string_view severity,
+                        std::string_view subject, std::string_view syscall);
 
   // The run's hello: writes the `sandbox` event. A second hello is ignored (returns false).
   bool OnHello(const wire::Hello& hello);
@@ -53,6 +78,14 @@ class Analyzer {
   void OnSpawn(const wire::SpawnRecord& record);
   void OnExec(const wire::ExecRecord& record);
   void OnExit(const wire::ExitRecord& record);
+  // The built-in analysers' look at one syscall event, just written.
+  void AnalyseSyscall(const wire::SyscallRecord& record, std::string_view name, Category category,
+                      const DecodedArgs& decoded);
+  // The view analysers get: the path arguments resolved against the working directory.
+  SyscallView ViewOf(const wire::SyscallRecord& record, std::string_view name, Category category,
+                     const DecodedArgs& decoded);
+  // AlertSink: dedupes, caps, writes the alert event and adds it to the summary.
+  void Alert(const AlertFacts& alert) override;
   // Name and category of a number outside the table, computed once and kept (for the first
   // kMaxOtherNumbers distinct numbers; later ones are computed on every call).
   const SyscallInfo& OtherSyscall(int64_t nr);
@@ -73,6 +106,22 @@ class Analyzer {
   };
   std::unordered_map<int64_t, OtherSyscallInfo> other_syscalls_;
   OtherSyscallInfo uncached_;
+
+  std::vector<std::unique_ptr<BuiltinAnalyzer>> builtins_;
+  std::vector<bool> every_call_;  // by number: some built-in analyser sees every call
+  WorkingDirs dirs_;
+  std::string path_scratch_, path2_scratch_;
+  bool command_exec_seen_ = false;
+  // The (rule, subject) pairs that alerted, the built-in alerts written, the timestamp of the
+  // event being analysed, and scratch space for keys and messages.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_set<std::string, Hash, std::equal_to<>> alerted_;
+  size_t alerts_written_ = 0;
+  uint64_t alert_ts_ns_ = 0;
+  std::string alert_key_, alert_message_;
 };
 
 // CLOCK_REALTIME in nanoseconds.

@@ -64,6 +64,7 @@ EventWriter::EventWriter() : buffer_(kInitialBufferSize), packer_(buffer_) {}
 void EventWriter::Clear() {
   buffer_.clear();
   count_ = 0;
+  last_event_begin_ = last_event_end_ = 0;
 }
 
 void EventWriter::Str(std::string_view s) {
@@ -196,6 +197,7 @@ void EventWriter::WriteSyscall(const wire::SyscallRecord& r, std::string_view na
                                Category category, const DecodedArgs& decoded) {
   const int64_t ret = r.returned ? r.ret : 0;
   const bool success = !(ret >= -4095 && ret <= -1);
+  last_event_begin_ = buffer_.size();
   packer_.pack_map(13 + !success);
   Fixed<"event_type">();
   Fixed<"syscall">();
@@ -235,6 +237,7 @@ void EventWriter::WriteSyscall(const wire::SyscallRecord& r, std::string_view na
   Str(wire::ActionName(r.action));
   Fixed<"category">();
   Str(CategoryName(category));
+  last_event_end_ = buffer_.size();
   ++count_;
 }
 
@@ -259,6 +262,7 @@ void EventWriter::WriteSpawn(const wire::SpawnRecord& r) {
 
 void EventWriter::WriteExec(const wire::ExecRecord& r, std::string_view argv) {
   const bool moved = r.former_tid != r.tid;
+  last_event_begin_ = buffer_.size();
   packer_.pack_map(7 + moved);
   Fixed<"event_type">();
   Fixed<"process">();
@@ -278,6 +282,7 @@ void EventWriter::WriteExec(const wire::ExecRecord& r, std::string_view argv) {
     Fixed<"former_pid">();
     packer_.pack_int32(r.former_tid);
   }
+  last_event_end_ = buffer_.size();
   ++count_;
 }
 
@@ -320,6 +325,31 @@ void EventWriter::WriteGap(uint64_t ts_ns, std::string_view stage, uint64_t lost
   packer_.pack_uint64(lost_records);
   Fixed<"lost_messages">();
   packer_.pack_uint64(lost_messages);
+  ++count_;
+}
+
+void EventWriter::WriteAlert(uint64_t ts_ns, std::string_view rule, std::string_view severity,
+                             std::string_view message, int32_t pid) {
+  packer_.pack_map(7);
+  Fixed<"event_type">();
+  Fixed<"alert">();
+  Fixed<"timestamp">();
+  Timestamp(ts_ns);
+  Fixed<"rule">();
+  Str(rule);
+  Fixed<"severity">();
+  Str(severity);
+  Fixed<"message">();
+  Str(message);
+  Fixed<"pid">();
+  packer_.pack_int32(pid);
+  Fixed<"event">();
+  if (last_event_end_ == 0) {
+    packer_.pack_map(0);
+  } else {
+    nested_.assign(buffer_.data() + last_event_begin_, last_event_end_ - last_event_begin_);
+    buffer_.write(nested_.data(), nested_.size());
+  }
   ++count_;
 }
 

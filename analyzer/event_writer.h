@@ -66,6 +66,10 @@ class EventWriter {
   void WriteExit(const wire::ExitRecord& record);
   void WriteGap(uint64_t ts_ns, std::string_view stage, uint64_t lost_records,
                 uint64_t lost_messages);
+  // One `alert` event whose `event` is a copy of the last syscall or exec event written (an
+  // empty map if the batch has none since the last Clear()): call it right after that event.
+  void WriteAlert(uint64_t ts_ns, std::string_view rule, std::string_view severity,
+                  std::string_view message, int32_t pid);
   void WriteSummary(const SummaryBuilder& summary, const SummaryContext& context,
                     const wire::End& end);
 
@@ -95,6 +99,10 @@ class EventWriter {
   msgpack::packer<msgpack::sbuffer> packer_;
   uint32_t count_ = 0;
   TimestampFormatter timestamps_;
+  // Where the last syscall or exec event lies in buffer_ (end 0: none), for WriteAlert.
+  size_t last_event_begin_ = 0;
+  size_t last_event_end_ = 0;
+  std::string nested_;  // WriteAlert's copy of that event (buffer_ may move while writing)
 };
 
 }  // namespace sandtrace::analyzer

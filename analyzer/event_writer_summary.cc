@@ -10,7 +10,7 @@ namespace sandtrace::analyzer {
 void EventWriter::WriteSummary(const SummaryBuilder& summary, const SummaryContext& context,
                                const wire::End& end) {
   const uint64_t duration_ns = end.end_ns > context.start_ns ? end.end_ns - context.start_ns : 0;
-  packer_.pack_map(19);
+  packer_.pack_map(20);
   Fixed<"event_type">();
   Fixed<"summary">();
   Fixed<"timestamp">();
@@ -60,18 +60,25 @@ void EventWriter::WriteSummary(const SummaryBuilder& summary, const SummaryConte
     packer_.pack(attempt.success);
   }
 
+  Fixed<"alert_count">();
+  packer_.pack_uint64(summary.alert_count());
   Fixed<"suspicious_activity">();
   packer_.pack_array(static_cast<uint32_t>(summary.suspicious_activity().size()));
-  for (const SuspiciousAccess& access : summary.suspicious_activity()) {
-    packer_.pack_map(4);
+  for (const SuspiciousAccess& alert : summary.suspicious_activity()) {
+    const bool subject = !alert.subject_key.empty();
+    packer_.pack_map(4 + subject);
     Fixed<"pid">();
-    packer_.pack_int32(access.pid);
+    packer_.pack_int32(alert.pid);
     Fixed<"rule">();
-    Str(access.rule);
-    Fixed<"path">();
-    Str(access.path);
+    Str(alert.rule);
+    Fixed<"severity">();
+    Str(alert.severity);
+    if (subject) {
+      Str(alert.subject_key);
+      Str(alert.subject);
+    }
     Fixed<"syscall">();
-    Str(access.syscall);
+    Str(alert.syscall);
   }
 
   std::vector<SyscallCount> counts = summary.SyscallCounts();

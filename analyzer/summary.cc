@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "analyzer/sensitive_paths.h"
-
 namespace sandtrace::analyzer {
 
 SummaryBuilder::SummaryBuilder() : table_counts_(kMaxSyscall + 1) {}
@@ -17,8 +15,8 @@ void SummaryBuilder::AddSyscall(const SyscallFacts& facts) {
 
   if (facts.decoded == nullptr) return;
   const DecodedArgs& decoded = *facts.decoded;
-  if (decoded.path) AddPath(*decoded.path, facts);
-  if (decoded.path2) AddPath(*decoded.path2, facts);
+  if (decoded.path) AddPath(*decoded.path);
+  if (decoded.path2) AddPath(*decoded.path2);
   if (decoded.addr && network_.size() < kMaxNetworkAttempts) {
     network_.push_back({facts.pid, std::string(facts.name), *decoded.addr, facts.success});
   }
@@ -32,19 +30,17 @@ SummaryBuilder::Counts& SummaryBuilder::CountsOf(int64_t nr) {
   return overflow_counts_;
 }
 
-void SummaryBuilder::AddPath(std::string_view path, const SyscallFacts& facts) {
+void SummaryBuilder::AddPath(std::string_view path) {
   if (path.empty()) return;  // AT_EMPTY_PATH: the call names the file by its descriptor
   if (files_.size() < kMaxFilesAccessed && !seen_files_.contains(path)) {
     seen_files_.emplace(path);
     files_.emplace_back(path);
   }
-  const char* rule = SensitivePathRule(path);
-  if (rule == nullptr || suspicious_.size() >= kMaxSuspicious) return;
-  std::string key = std::to_string(facts.pid);
-  key.append(1, '\0').append(rule).append(1, '\0').append(facts.name);
-  key.append(1, '\0').append(path);
-  if (!seen_suspicious_.insert(std::move(key)).second) return;
-  suspicious_.push_back({facts.pid, rule, std::string(path), std::string(facts.name)});
+}
+
+void SummaryBuilder::AddAlert(SuspiciousAccess alert) {
+  ++alerts_;
+  if (suspicious_.size() < kMaxSuspicious) suspicious_.push_back(std::move(alert));
 }
 
 uint64_t SummaryBuilder::unique_syscalls() const {

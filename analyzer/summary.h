@@ -1,7 +1,7 @@
 // Accumulates the figures of the run's `summary` event (docs/events.md) while the analyser
 // turns records into events: syscall and error counts per syscall, denials, processes and
-// threads, the files a run touched, its network attempts, its accesses to sensitive paths
-// and the records the pipeline lost. Lists are capped so that a pathological run cannot
+// threads, the files a run touched, its network attempts, the alerts raised (built-in rules
+// and plug-ins: `alert_count` and `suspicious_activity`) and the records the pipeline lost. Lists are capped so that a pathological run cannot
 // exhaust the analyser's memory; the caps are far above what a normal run produces.
 #pragma once
 
@@ -32,10 +32,13 @@ struct NetworkAttempt {
   bool success = false;
 };
 
+// One alert as `suspicious_activity` lists it.
 struct SuspiciousAccess {
   int32_t pid = 0;
   std::string rule;
-  std::string path;
+  std::string severity;
+  std::string subject_key;  // "path", "address" or "" (no subject)
+  std::string subject;
   std::string syscall;
 };
 
@@ -69,6 +72,8 @@ class SummaryBuilder {
   void AddThread() { ++threads_; }
   // Counts records lost in the pipeline.
   void AddLost(uint64_t records) { lost_records_ += records; }
+  // Counts one alert event of the stream and lists it (the first kMaxSuspicious).
+  void AddAlert(SuspiciousAccess alert);
 
   uint64_t total_syscalls() const { return total_; }
   uint64_t unique_syscalls() const;
@@ -76,6 +81,7 @@ class SummaryBuilder {
   uint64_t process_count() const { return processes_; }
   uint64_t thread_count() const { return threads_; }
   uint64_t gaps() const { return lost_records_; }
+  uint64_t alert_count() const { return alerts_; }
   const std::vector<std::string>& files_accessed() const { return files_; }
   const std::vector<NetworkAttempt>& network_attempts() const { return network_; }
   const std::vector<SuspiciousAccess>& suspicious_activity() const { return suspicious_; }
@@ -95,7 +101,7 @@ class SummaryBuilder {
   using StringSet = std::unordered_set<std::string, Hash, std::equal_to<>>;
 
   Counts& CountsOf(int64_t nr);
-  void AddPath(std::string_view path, const SyscallFacts& facts);
+  void AddPath(std::string_view path);
 
   uint64_t total_ = 0;
   uint64_t denied_ = 0;
@@ -108,8 +114,8 @@ class SummaryBuilder {
   std::vector<std::string> files_;
   StringSet seen_files_;
   std::vector<NetworkAttempt> network_;
+  uint64_t alerts_ = 0;
   std::vector<SuspiciousAccess> suspicious_;
-  StringSet seen_suspicious_;
 };
 
 }  // namespace sandtrace::analyzer

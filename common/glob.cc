@@ -284,8 +284,7 @@ Result<Glob> Glob::Compile(std::string_view pattern) {
   return glob;
 }
 
-bool Glob::MatchFrom(const Alternative& alt, size_t index, std::string_view path,
-                     size_t pos) const {
+bool Glob::MatchFrom(const Alternative& alt, size_t index, std::string_view path, size_t pos) {
   pos = SkipSlashes(path, pos);
   if (index == alt.components.size()) return true;  // a leading part matched: all below too
   const Component& component = alt.components[index];
@@ -303,19 +302,93 @@ bool Glob::MatchFrom(const Alternative& alt, size_t index, std::string_view path
   return same && MatchFrom(alt, index + 1, path, end);
 }
 
+bool Glob::MatchAlternative(const Alternative& alt, std::string_view path) {
+  if (alt.base_name) {
+    const std::string_view base = BaseName(path);
+    if (base.empty()) return false;
+    const Component& c = alt.components.front();
+    return c.literal ? base == c.text : MatchSegment(c.text, base);
+  }
+  if (alt.anchored && !path.starts_with('/')) return false;
+  return MatchFrom(alt, 0, path, 0);
+}
+
 bool Glob::Matches(std::string_view path) const {
   for (const Alternative& alt : alternatives_) {
-    if (alt.base_name) {
-      const std::string_view base = BaseName(path);
-      if (base.empty()) continue;
-      const Component& c = alt.components.front();
-      if (c.literal ? base == c.text : MatchSegment(c.text, base)) return true;
-      continue;
-    }
-    if (alt.anchored && !path.starts_with('/')) continue;
-    if (MatchFrom(alt, 0, path, 0)) return true;
+    if (MatchAlternative(alt, path)) return true;
   }
   return false;
+}
+
+size_t GlobSet::FilterBit(std::string_view key) {
+  if (key.empty()) return 0;
+  const auto first = static_cast<unsigned char>(key.front());
+  const auto last = static_cast<unsigned char>(key.back());
+  return ((key.size() & 63) << 6) | ((first * 7u + last) & 63);
+}
+
+void GlobSet::AddTo(Index* index, std::string_view key, Entry entry) {
+  auto it = index->find(key);
+  if (it == index->end()) it = index->emplace(std::string(key), std::vector<Entry>()).first;
+  it->second.push_back(entry);
+  keys_.set(FilterBit(key));
+}
+
+void GlobSet::Add(const Glob& glob, uint32_t id) {
+  for (const Glob::Alternative& alt : glob.alternatives_) {
+    const Entry entry{static_cast<uint32_t>(alternatives_.size()), id};
+    alternatives_.push_back(alt);
+    const std::vector<Glob::Component>& c = alt.components;
+    if (alt.base_name && c.front().literal) {
+      AddTo(&by_base_, c.front().text, entry);
+    } else if (alt.anchored && !c.empty() && c.front().literal) {
+      AddTo(&by_first_, c.front().text, entry);
+    } else if (!alt.base_name && !alt.anchored && c.size() > 1 && c[1].literal) {
+      AddTo(&by_component_, c[1].text, entry);
+    } else {
+      always_.push_back(entry);
+    }
+  }
+}
+
+template <typename F>
+bool GlobSet::ForEachMatch(std::string_view path, F&& visit) const {
+  const auto test = [&](const std::vector<Entry>& entries) {
+    for (const Entry& e : entries) {
+      if (Glob::MatchAlternative(alternatives_[e.alternative], path) && visit(e.id)) return true;
+    }
+    return false;
+  };
+  const auto lookup = [&](const Index& index, std::string_view key) {
+    if (index.empty() || !keys_.test(FilterBit(key))) return false;
+    const auto it = index.find(key);
+    return it != index.end() && test(it->second);
+  };
+  if (test(always_)) return true;
+  if (lookup(by_base_, BaseName(path))) return true;
+  if (path.starts_with('/')) {
+    const size_t start = SkipSlashes(path, 0);
+    if (lookup(by_first_, path.substr(start, ComponentEnd(path, start) - start))) return true;
+  }
+  if (by_component_.empty()) return false;
+  for (size_t pos = SkipSlashes(path, 0); pos < path.size();) {
+    const size_t end = ComponentEnd(path, pos);
+    if (lookup(by_component_, path.substr(pos, end - pos))) return true;
+    pos = SkipSlashes(path, end);
+  }
+  return false;
+}
+
+void GlobSet::Match(std::string_view path, std::vector<uint32_t>* ids) const {
+  ids->clear();
+  ForEachMatch(path, [ids](uint32_t id) {
+    ids->push_back(id);
+    return false;
+  });
+}
+
+bool GlobSet::MatchesAny(std::string_view path) const {
+  return ForEachMatch(path, [](uint32_t) { return true; });
 }
 
 Result<GlobList> GlobList::Compile(const std::vector<std::string>& patterns) {
@@ -323,16 +396,9 @@ Result<GlobList> GlobList::Compile(const std::vector<std::string>& patterns) {
   for (const std::string& pattern : patterns) {
     Result<Glob> glob = Glob::Compile(pattern);
     if (!glob) return glob.error();
-    list.globs_.push_back(std::move(*glob));
+    list.set_.Add(*glob, 0);
   }
   return list;
-}
-
-bool GlobList::Matches(std::string_view path) const {
-  for (const Glob& glob : globs_) {
-    if (glob.Matches(path)) return true;
-  }
-  return false;
 }
 
 }  // namespace sandtrace

@@ -17,9 +17,12 @@
 // Matching never allocates.
 #pragma once
 
+#include <bitset>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/result.h"
@@ -49,6 +52,7 @@ class Glob {
   const std::string& pattern() const { return pattern_; }
 
  private:
+  friend class GlobSet;
   struct Component {
     bool any_depth = false;  // "**"
     bool literal = false;    // no wildcards: compared with ==
@@ -57,13 +61,52 @@ class Glob {
   struct Alternative {
     bool base_name = false;  // no '/': matches the last component
     bool anchored = false;   // starts with '/'
-    std::vector<Component> components;
+    std::vector<Component> components;  // unanchored ones start with "**"
   };
 
-  bool MatchFrom(const Alternative& alt, size_t index, std::string_view path, size_t pos) const;
+  static bool MatchAlternative(const Alternative& alt, std::string_view path);
+  static bool MatchFrom(const Alternative& alt, size_t index, std::string_view path, size_t pos);
 
   std::string pattern_;
   std::vector<Alternative> alternatives_;
+};
+
+// Many globs, each under an id, indexed so that a path is compared only with the few
+// alternatives that can match it: those whose base name, first component (anchored) or first
+// literal component after a leading "**" (unanchored) is one of the path's, plus the
+// alternatives that start with a wildcard. Lookups never allocate.
+class GlobSet {
+ public:
+  void Add(const Glob& glob, uint32_t id);
+  // Appends to *ids the id of every glob that matches `path` (an id may appear more than
+  // once); *ids is cleared first.
+  void Match(std::string_view path, std::vector<uint32_t>* ids) const;
+  // True when some glob matches `path`.
+  bool MatchesAny(std::string_view path) const;
+  bool empty() const { return alternatives_.empty(); }
+
+ private:
+  struct Entry {
+    uint32_t alternative;  // index into alternatives_
+    uint32_t id;
+  };
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using Index = std::unordered_map<std::string, std::vector<Entry>, Hash, std::equal_to<>>;
+  // A cheap pre-check before hashing a component: its length and first and last characters.
+  static size_t FilterBit(std::string_view key);
+
+  // Calls visit(id) for each match until it returns true; returns whether one did.
+  template <typename F>
+  bool ForEachMatch(std::string_view path, F&& visit) const;
+  void AddTo(Index* index, std::string_view key, Entry entry);
+
+  std::vector<Glob::Alternative> alternatives_;
+  Index by_base_, by_first_, by_component_;
+  std::vector<Entry> always_;
+  std::bitset<4096> keys_;  // FilterBit of every key of the three indexes
 };
 
 // A list of globs; matches when any of them does.
@@ -71,11 +114,11 @@ class GlobList {
  public:
   // Compiles every pattern; the first bad one is the error.
   static Result<GlobList> Compile(const std::vector<std::string>& patterns);
-  bool Matches(std::string_view path) const;
-  bool empty() const { return globs_.empty(); }
+  bool Matches(std::string_view path) const { return set_.MatchesAny(path); }
+  bool empty() const { return set_.empty(); }
 
  private:
-  std::vector<Glob> globs_;
+  GlobSet set_;
 };
 
 }  // namespace sandtrace

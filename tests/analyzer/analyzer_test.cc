@@ -128,7 +128,8 @@ TEST_F(AnalyzerTest, FailedDeniedAndUnreturnedSyscalls) {
   exit_group.returned = false;
   analyzer_.OnRecords({failed, denied, exit_group});
   Events events = Take();
-  ASSERT_EQ(events.size(), 4u);
+  // The denial also raises the built-in `denied_syscall` alert, right after its event.
+  ASSERT_EQ(events.size(), 5u);
   EXPECT_EQ(Int(events[1], "return_value"), -2);
   EXPECT_FALSE(Bool(events[1], "success"));
   EXPECT_EQ(Str(events[1], "error"), "ENOENT");
@@ -136,11 +137,13 @@ TEST_F(AnalyzerTest, FailedDeniedAndUnreturnedSyscalls) {
   EXPECT_EQ(Str(events[2], "error"), "EPERM");
   EXPECT_EQ(Str(events[2], "action"), "deny");
   EXPECT_EQ(Str(events[2], "category"), "network");
-  EXPECT_EQ(Int(events[3], "return_value"), 0);
-  EXPECT_TRUE(Bool(events[3], "success"));
-  EXPECT_FALSE(Bool(events[3], "returned"));
-  EXPECT_EQ(Find(events[3], "error"), nullptr);
-  EXPECT_EQ(Find(Map(events[3], "args"), "decoded"), nullptr);
+  EXPECT_EQ(Str(events[3], "event_type"), "alert");
+  EXPECT_EQ(Str(events[3], "rule"), "denied_syscall");
+  EXPECT_EQ(Int(events[4], "return_value"), 0);
+  EXPECT_TRUE(Bool(events[4], "success"));
+  EXPECT_FALSE(Bool(events[4], "returned"));
+  EXPECT_EQ(Find(events[4], "error"), nullptr);
+  EXPECT_EQ(Find(Map(events[4], "args"), "decoded"), nullptr);
 }
 
 TEST_F(AnalyzerTest, UnknownNumbersAreNamedNotUnknown) {

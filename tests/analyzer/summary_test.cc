@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include "analyzer/analyzer.h"
-#include "analyzer/sensitive_paths.h"
 #include "tests/analyzer/event_reader.h"
 #include "tests/analyzer/syscall_records.h"
 
@@ -67,10 +66,10 @@ TEST_F(SummaryTest, Fields) {
   const msgpack::object& s = events[events.size() - 1];
   EXPECT_EQ(Keys(s),
             (std::vector<std::string>{
-                "denied_count", "duration_ms", "error_counts", "event_type", "exit_code",
-                "files_accessed", "gaps", "interrupted", "network_attempts", "outcome",
-                "process_count", "run_id", "suspicious_activity", "syscall_counts", "thread_count",
-                "timed_out", "timestamp", "total_syscalls", "unique_syscalls"}));
+                "alert_count", "denied_count", "duration_ms", "error_counts", "event_type",
+                "exit_code", "files_accessed", "gaps", "interrupted", "network_attempts",
+                "outcome", "process_count", "run_id", "suspicious_activity", "syscall_counts",
+                "thread_count", "timed_out", "timestamp", "total_syscalls", "unique_syscalls"}));
   EXPECT_EQ(Str(s, "run_id"), "feedfacefeedfacefeedfacefeedface");
   EXPECT_EQ(Str(s, "timestamp"), "2025-11-28T22:40:41.469135Z");
   EXPECT_EQ(Int(s, "duration_ms"), 2345);
@@ -81,6 +80,7 @@ TEST_F(SummaryTest, Fields) {
   EXPECT_EQ(Int(s, "process_count"), 1);  // the root
   EXPECT_EQ(Int(s, "thread_count"), 1);
   EXPECT_EQ(Int(s, "gaps"), 0);
+  EXPECT_EQ(Int(s, "alert_count"), 0);
 }
 
 TEST_F(SummaryTest, TotalEqualsTheSyscallEvents) {
@@ -193,19 +193,46 @@ TEST_F(SummaryTest, SuspiciousActivity) {
   Open("/etc/shadow", -13);
   Open("project/.env");
   Open("/etc/passwd");
+  auto connect = Syscall(kConnect, {3, 1, 16}, -111);
+  Capture(connect, 1, CaptureKind::kSockaddr, Inet("93.184.216.34", 443));
+  analyzer_.OnRecord(connect);
+  auto denied = Syscall(kClose, {3}, -1);
+  denied.action = wire::Action::kDeny;
+  analyzer_.OnRecord(denied);
+  analyzer_.AddExternalAlert(102, "plugin_rule", "low", "/srv/x", "openat");
   Events events = Finish(End());
-  const msgpack::object* found = Find(events[events.size() - 1], "suspicious_activity");
-  ASSERT_EQ(found->via.array.size, 4u);
+  const msgpack::object& s = events[events.size() - 1];
+  const msgpack::object* found = Find(s, "suspicious_activity");
+  ASSERT_EQ(found->via.array.size, 7u);
+  // One entry per alert event, plus the plug-in's.
+  EXPECT_EQ(Int(s, "alert_count"), 7);
+  EXPECT_EQ(events.OfType("alert").size(), 6u);
   const msgpack::object& first = found->via.array.ptr[0];
-  EXPECT_EQ(Keys(first), (std::vector<std::string>{"path", "pid", "rule", "syscall"}));
+  EXPECT_EQ(Keys(first), (std::vector<std::string>{"path", "pid", "rule", "severity", "syscall"}));
   EXPECT_EQ(Str(first, "rule"), "ssh_key");
+  EXPECT_EQ(Str(first, "severity"), "high");
   EXPECT_EQ(Str(first, "path"), "/home/u/.ssh/id_ed25519");
   EXPECT_EQ(Str(first, "syscall"), "openat");
   EXPECT_EQ(Int(first, "pid"), 100);
   EXPECT_EQ(Str(found->via.array.ptr[1], "rule"), "ssh_directory");
   EXPECT_EQ(Int(found->via.array.ptr[1], "pid"), 101);
   EXPECT_EQ(Str(found->via.array.ptr[2], "rule"), "shadow_file");
+  EXPECT_EQ(Str(found->via.array.ptr[2], "severity"), "critical");
   EXPECT_EQ(Str(found->via.array.ptr[3], "rule"), "dotenv");
+  EXPECT_EQ(Str(found->via.array.ptr[3], "path"), "project/.env");  // cwd unknown: as passed
+  const msgpack::object& network = found->via.array.ptr[4];
+  EXPECT_EQ(Keys(network),
+            (std::vector<std::string>{"address", "pid", "rule", "severity", "syscall"}));
+  EXPECT_EQ(Str(network, "rule"), "network_attempt");
+  EXPECT_EQ(Str(network, "address"), "93.184.216.34:443");
+  const msgpack::object& denial = found->via.array.ptr[5];
+  EXPECT_EQ(Keys(denial), (std::vector<std::string>{"pid", "rule", "severity", "syscall"}));
+  EXPECT_EQ(Str(denial, "rule"), "denied_syscall");
+  EXPECT_EQ(Str(denial, "syscall"), "close");
+  const msgpack::object& external = found->via.array.ptr[6];
+  EXPECT_EQ(Str(external, "rule"), "plugin_rule");
+  EXPECT_EQ(Str(external, "path"), "/srv/x");
+  EXPECT_EQ(Int(external, "pid"), 102);
 }
 
 TEST_F(SummaryTest, OutcomesFromTheEnd) {
@@ -237,29 +264,6 @@ TEST_F(SummaryTest, AbortWritesAnAbortedSummary) {
   EXPECT_EQ(Int(s, "exit_code"), 1);
   EXPECT_EQ(Int(s, "total_syscalls"), 1);
   EXPECT_EQ(Int(s, "duration_ms"), 1000);
-}
-
-TEST(SensitivePaths, Rules) {
-  EXPECT_STREQ(SensitivePathRule("/root/.ssh/id_rsa"), "ssh_key");
-  EXPECT_STREQ(SensitivePathRule("id_ecdsa"), "ssh_key");
-  EXPECT_STREQ(SensitivePathRule("/home/u/.ssh"), "ssh_directory");
-  EXPECT_STREQ(SensitivePathRule(".ssh/config"), "ssh_directory");
-  EXPECT_STREQ(SensitivePathRule("/app/.env"), "dotenv");
-  EXPECT_STREQ(SensitivePathRule(".env.production"), "dotenv");
-  EXPECT_STREQ(SensitivePathRule("/etc/gshadow"), "shadow_file");
-  EXPECT_STREQ(SensitivePathRule("/etc/sudoers.d/admins"), "sudoers");
-  EXPECT_STREQ(SensitivePathRule("/home/u/.aws/credentials"), "cloud_credentials");
-  EXPECT_STREQ(SensitivePathRule("/home/u/.config/gcloud/access_tokens.db"), "cloud_credentials");
-  EXPECT_STREQ(SensitivePathRule("/home/u/.docker/config.json"), "cloud_credentials");
-  EXPECT_STREQ(SensitivePathRule("/home/u/.kube/config"), "cloud_credentials");
-  EXPECT_STREQ(SensitivePathRule("/home/u/.npmrc"), "credential_file");
-  EXPECT_STREQ(SensitivePathRule("/home/u/.git-credentials"), "credential_file");
-  EXPECT_EQ(SensitivePathRule("/home/u/.sshrc"), nullptr);
-  EXPECT_EQ(SensitivePathRule("/app/.environment"), nullptr);
-  EXPECT_EQ(SensitivePathRule("/app/my.env"), nullptr);
-  EXPECT_EQ(SensitivePathRule("/etc/shadowsocks.json"), nullptr);
-  EXPECT_EQ(SensitivePathRule("/home/u/id_rsa.pub"), nullptr);
-  EXPECT_EQ(SensitivePathRule("/x/.kube/configs"), nullptr);
 }
 
 }  // namespace

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 namespace sandtrace {
 namespace {
@@ -139,6 +141,53 @@ TEST(Glob, EscapedLiteralMatchesItself) {
   EXPECT_TRUE(Match(GlobEscape(odd), odd + "/below"));
   EXPECT_FALSE(Match(GlobEscape(odd), "/srv/aXb/[x]{y,z}\\?"));
   EXPECT_EQ(GlobEscape("/home/u/p"), "/home/u/p");
+}
+
+std::vector<uint32_t> SetMatches(const GlobSet& set, std::string_view path) {
+  std::vector<uint32_t> ids;
+  set.Match(path, &ids);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+TEST(GlobSet, FindsEveryMatchingGlobWhateverItsIndex) {
+  GlobSet set;
+  const char* patterns[] = {
+      "id_rsa",            // 0: literal base name
+      ".env.*",            // 1: wildcard base name
+      "/etc/shadow",       // 2: anchored, literal first component
+      "/*/secret",         // 3: anchored, wildcard first component
+      "**/.ssh",           // 4: unanchored, literal component
+      "**/build*/out",     // 5: unanchored, wildcard component
+      "/home/u/{a,.ssh}",  // 6: two alternatives
+      "/",                 // 7: everything absolute
+  };
+  for (uint32_t i = 0; i < std::size(patterns); ++i) {
+    Result<Glob> glob = Glob::Compile(patterns[i]);
+    ASSERT_TRUE(glob.ok());
+    set.Add(*glob, i);
+  }
+  using Ids = std::vector<uint32_t>;
+  EXPECT_EQ(SetMatches(set, "/home/u/.ssh/id_rsa"), (Ids{0, 4, 6, 7}));
+  EXPECT_EQ(SetMatches(set, "/p/.env.local"), (Ids{1, 7}));
+  EXPECT_EQ(SetMatches(set, "/etc/shadow"), (Ids{2, 7}));
+  EXPECT_EQ(SetMatches(set, "/srv/secret/x"), (Ids{3, 7}));
+  EXPECT_EQ(SetMatches(set, "/p/build-1/out"), (Ids{5, 7}));
+  EXPECT_EQ(SetMatches(set, "/home/u/a"), (Ids{6, 7}));
+  EXPECT_EQ(SetMatches(set, ".ssh/config"), (Ids{4}));  // relative: no anchored glob
+  EXPECT_EQ(SetMatches(set, "src/main.c"), Ids{});
+  EXPECT_TRUE(set.MatchesAny("/usr/lib/libc.so.6"));
+  EXPECT_FALSE(set.MatchesAny("lib/libc.so.6"));
+  // The same answers as the globs one by one, for a spread of paths.
+  for (const char* path : {"/home/u/.ssh", "/etc/shadow-", "/x/.ssh/y/z", "id_rsa", "/id_rsa",
+                           "/a/build/out/b", "/etc", "", "/"}) {
+    Ids expected;
+    for (uint32_t i = 0; i < std::size(patterns); ++i) {
+      if (Glob::Compile(patterns[i])->Matches(path)) expected.push_back(i);
+    }
+    EXPECT_EQ(SetMatches(set, path), expected) << path;
+  }
 }
 
 TEST(GlobList, AnyMatches) {
