@@ -327,9 +327,102 @@ std::string OneLine(std::string_view text) {
   return out;
 }
 
-// The single toml++ adapter: parse errors (exceptions) become Error values here.
+// toml++ 3.3.0 reaches __builtin_unreachable() (undefined behaviour) when it asks whether some
+// non-ASCII characters are whitespace, e.g. in "timeout = 1 é" (marzer/tomlplusplus#190, #295).
+// On valid TOML it asks only in multi-line basic strings, after a backslash; elsewhere non-ASCII
+// characters may appear only in strings and comments. Returns "LINE:COLUMN: what" for the first
+// non-ASCII character outside a string or comment or after such a backslash, else "". Text this
+// accepts can still be invalid TOML in ways that fool its string tracking; AsciiStandIn covers it.
+std::string FindUnsafeNonAscii(std::string_view text) {
+  const auto high = [&](size_t i) {
+    return i < text.size() && static_cast<unsigned char>(text[i]) >= 0x80;
+  };
+  const auto blank = [&](size_t i, bool newlines) {
+    return i < text.size() && (text[i] == ' ' || text[i] == '\t' ||
+                               (newlines && (text[i] == '\r' || text[i] == '\n')));
+  };
+  const auto quotes = [&](size_t i, char quote) {
+    size_t n = 0;
+    while (i + n < text.size() && text[i + n] == quote) ++n;
+    return n;
+  };
+  const auto at = [&](size_t offset, const char* what) {
+    const size_t line_start = offset == 0 ? 0 : text.rfind('\n', offset - 1) + 1;
+    size_t column = 1;
+    for (size_t i = line_start; i < offset; ++i) column += (text[i] & 0xC0) != 0x80;
+    const auto line = 1 + std::count(text.begin(), text.begin() + offset, '\n');
+    return std::to_string(line) + ":" + std::to_string(column) + ": " + what;
+  };
+  enum class In { kCode, kComment, kBasic, kLiteral, kMultiBasic, kMultiLiteral } in = In::kCode;
+  for (size_t i = text.starts_with("\xEF\xBB\xBF") ? 3 : 0; i < text.size(); ++i) {
+    const char c = text[i];
+    switch (in) {
+      case In::kCode:
+        if (high(i)) return at(i, "non-ASCII character outside a string or comment");
+        if (c == '#') in = In::kComment;
+        if (c == '"' || c == '\'') {
+          const bool multi = quotes(i, c) >= 3;
+          if (multi) i += 2;
+          in = c == '"' ? (multi ? In::kMultiBasic : In::kBasic)
+                        : (multi ? In::kMultiLiteral : In::kLiteral);
+        }
+        break;
+      case In::kComment:
+        if (c == '\n') in = In::kCode;
+        break;
+      case In::kBasic:
+        if (c == '\\') ++i;
+        if (c == '"' || c == '\n') in = In::kCode;
+        break;
+      case In::kLiteral:
+        if (c == '\'' || c == '\n') in = In::kCode;
+        break;
+      case In::kMultiLiteral:
+      case In::kMultiBasic: {
+        const char quote = in == In::kMultiBasic ? '"' : '\'';
+        if (c == quote && quotes(i, quote) >= 3) {
+          i += std::min<size_t>(quotes(i, quote), 5) - 1;
+          in = In::kCode;
+        } else if (in == In::kMultiBasic && c == '\\') {
+          size_t j = i + 1;
+          while (blank(j, false)) ++j;
+          if (j < text.size() && (text[j] == '\r' || text[j] == '\n')) {
+            while (blank(j, true)) ++j;  // a line-ending backslash trims up to here
+          }
+          if (high(j)) {
+            return at(j,
+                      "non-ASCII character after a backslash in a multi-line string (write it "
+                      "as a \\uXXXX escape)");
+          }
+          i = j == i + 1 ? j : j - 1;
+        }
+        break;
+      }
+    }
+  }
+  return {};
+}
+
+// `text` with each non-ASCII character replaced by '?', which TOML allows only where it allows
+// any character (strings, comments): the same lines and columns, and safe for toml++. When it
+// parses, every non-ASCII character of `text` is in a string or a comment.
+std::string AsciiStandIn(std::string_view text) {
+  const bool bom = text.starts_with("\xEF\xBB\xBF");
+  std::string out(bom ? text.substr(0, 3) : "");
+  for (char c : text.substr(bom ? 3 : 0)) {
+    if ((c & 0xC0) != 0x80) out += (c & 0x80) ? '?' : c;
+  }
+  return out;
+}
+
+// The single toml++ adapter: parse errors (exceptions) become Error values here. toml++ reads
+// `text` itself only once FindUnsafeNonAscii and the ASCII stand-in show that it is safe to.
 Result<toml::table> ParseToml(std::string_view text, const std::string& source_name) {
+  if (std::string problem = FindUnsafeNonAscii(text); !problem.empty()) {
+    return PlainError(source_name + ":" + problem);
+  }
   try {
+    static_cast<void>(toml::parse(AsciiStandIn(text), source_name));
     return toml::parse(text, source_name);
   } catch (const toml::parse_error& e) {
     const toml::source_region& where = e.source();

@@ -1,5 +1,6 @@
 #include "common/wire/codec.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace sandtrace::wire {
@@ -370,6 +371,18 @@ Status DecodeRecords(const void* data, size_t size, uint32_t count, std::vector<
   return {};
 }
 
+namespace {
+bool ReferenceAll(msgpack::type::object_type, std::size_t, void*) { return true; }
+
+// Bounds each container and string of the next object by the bytes left in the frame (every
+// element takes at least one byte, every map entry two). msgpack allocates a container's
+// elements as soon as it reads the length, so without this a 5-byte array32 header claiming
+// 2^32 elements makes it allocate 64 GiB.
+msgpack::unpack_limit LimitFor(size_t left) {
+  return msgpack::unpack_limit(left, left / 2, left, left, left);
+}
+}  // namespace
+
 Status UnpackObjects(const void* data, size_t size, uint32_t count,
                      std::vector<msgpack::object_handle>* out) {
   const char* bytes = static_cast<const char*>(data);
@@ -377,7 +390,8 @@ Status UnpackObjects(const void* data, size_t size, uint32_t count,
   try {
     for (uint32_t i = 0; i < count; ++i) {
       if (offset >= size) return PlainError("body holds fewer objects than its header says");
-      out->push_back(msgpack::unpack(bytes, size, offset));
+      out->push_back(
+          msgpack::unpack(bytes, size, offset, nullptr, nullptr, LimitFor(size - offset)));
     }
   } catch (const msgpack::unpack_error& e) {
     return PlainError(std::string("msgpack: ") + e.what());
@@ -388,20 +402,18 @@ Status UnpackObjects(const void* data, size_t size, uint32_t count,
   return {};
 }
 
-namespace {
-bool ReferenceAll(msgpack::type::object_type, std::size_t, void*) { return true; }
-}  // namespace
-
 Status UnpackObjectsInto(const void* data, size_t size, uint32_t count, msgpack::zone* zone,
                          std::vector<msgpack::object>* out) {
   const char* bytes = static_cast<const char*>(data);
   size_t offset = 0;
-  out->reserve(out->size() + count);
+  // Every object takes at least one byte: a count larger than the frame must not size the vector.
+  out->reserve(out->size() + std::min<size_t>(count, size));
   try {
     for (uint32_t i = 0; i < count; ++i) {
       if (offset >= size) return PlainError("body holds fewer objects than its header says");
       bool referenced = false;
-      out->push_back(msgpack::unpack(*zone, bytes, size, offset, referenced, ReferenceAll));
+      out->push_back(msgpack::unpack(*zone, bytes, size, offset, referenced, ReferenceAll, nullptr,
+                                     LimitFor(size - offset)));
     }
   } catch (const msgpack::unpack_error& e) {
     return PlainError(std::string("msgpack: ") + e.what());

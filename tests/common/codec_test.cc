@@ -122,5 +122,41 @@ TEST(CodecTest, HelloAndEndRoundTrip) {
   EXPECT_EQ(eb->detail, "timeout after 1 s");
 }
 
+// Found by tests/fuzz/wire_fuzzer.cc: a header count far above what the body can hold sized the
+// object vector from the count (64 GiB for 2^32 - 1), and std::bad_alloc escaped the decoder.
+TEST(CodecTest, HugeCountIsAnErrorNotAnAllocation) {
+  msgpack::sbuffer body;
+  EncodeRecord(SpawnRecord{1, 1, 0, false, 0}, &body);
+  std::vector<RawRecord> records;
+  EXPECT_FALSE(DecodeRecords(body.data(), body.size(), 0xffffffffu, &records).ok());
+  msgpack::zone zone;
+  std::vector<msgpack::object> objects;
+  EXPECT_FALSE(UnpackObjectsInto(body.data(), body.size(), 0xffffffffu, &zone, &objects).ok());
+  std::vector<msgpack::object_handle> handles;
+  EXPECT_FALSE(UnpackObjects(body.data(), body.size(), 0xffffffffu, &handles).ok());
+}
+
+// Found by tests/fuzz/wire_fuzzer.cc: msgpack allocates a container's elements when it reads the
+// length, so 5 bytes claiming an array (or map) of 2^32 - 1 elements asked for 64 GiB. Lengths
+// are now bounded by the bytes left in the frame and rejected before any allocation.
+TEST(CodecTest, ContainerLongerThanTheFrameIsRejectedBeforeAllocating) {
+  for (const std::string& frame :
+       {std::string("\xdd\xff\xff\xff\xff", 5), std::string("\xdf\xff\xff\xff\xff", 5),
+        std::string("\x92\x01\xdd\x00\x00\x00\x10", 7)}) {
+    std::vector<msgpack::object_handle> handles;
+    Status s = UnpackObjects(frame.data(), frame.size(), 1, &handles);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.error().context.find("size overflow"), std::string::npos) << s.error().context;
+    msgpack::zone zone;
+    std::vector<msgpack::object> objects;
+    s = UnpackObjectsInto(frame.data(), frame.size(), 1, &zone, &objects);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.error().context.find("size overflow"), std::string::npos) << s.error().context;
+    EXPECT_FALSE(DecodeHeader(frame.data(), frame.size()).ok());
+    EXPECT_FALSE(DecodeHello(frame.data(), frame.size()).ok());
+    EXPECT_FALSE(DecodeEnd(frame.data(), frame.size()).ok());
+  }
+}
+
 }  // namespace
 }  // namespace sandtrace::wire
