@@ -112,6 +112,11 @@ void Analyzer::Configure(const AnalysisConfig& config) {
     }
   }
   dirs_.Reset(config.cwd);
+  policy_ = config.policy;
+}
+
+void Analyzer::SetPluginStatuses(std::vector<PluginStatus> statuses) {
+  plugins_ = std::move(statuses);
 }
 
 void Analyzer::AddExternalAlert(int32_t pid, std::string_view rule, std::string_view severity,
@@ -146,7 +151,7 @@ bool Analyzer::OnHello(const wire::Hello& hello) {
   hello_seen_ = true;
   hello_ = hello;
   if (hello.root_pid > 0) summary_.AddProcess();  // the root (0: it never ran)
-  events_.WriteSandbox(hello_);
+  events_.WriteSandbox(hello_, policy_);
   sandbox_written_ = true;
   return true;
 }
@@ -154,7 +159,7 @@ bool Analyzer::OnHello(const wire::Hello& hello) {
 void Analyzer::EnsureSandbox(uint64_t ts_ns) {
   if (sandbox_written_) return;
   hello_ = UnknownRun(ts_ns);
-  events_.WriteSandbox(hello_);
+  events_.WriteSandbox(hello_, policy_);
   sandbox_written_ = true;
 }
 
@@ -310,7 +315,7 @@ void Analyzer::OnLoss(uint64_t lost_records, uint64_t lost_messages, uint64_t no
 void Analyzer::OnEnd(const wire::End& end) {
   if (finished_) return;
   EnsureSandbox(end.end_ns);
-  events_.WriteSummary(summary_, {hello_.run_id, hello_.start_ns}, end);
+  events_.WriteSummary(summary_, {hello_.run_id, hello_.start_ns, &plugins_}, end);
   finished_ = true;
 }
 

@@ -49,6 +49,9 @@ class Analyzer : private AlertSink {
   void AddExternalAlert(int32_t pid, std::string_view rule, std::string_view severity,
                         std::string_view subject, std::string_view syscall);
 
+  // The external analysers' states, for the summary (call before OnEnd).
+  void SetPluginStatuses(std::vector<PluginStatus> statuses);
+
   // The run's hello: writes the `sandbox` event. A second hello is ignored (returns false).
   bool OnHello(const wire::Hello& hello);
 
@@ -122,6 +125,8 @@ class Analyzer : private AlertSink {
   size_t alerts_written_ = 0;
   uint64_t alert_ts_ns_ = 0;
   std::string alert_key_, alert_message_;
+  std::string policy_;                 // named in the `sandbox` event
+  std::vector<PluginStatus> plugins_;  // the summary's `analyzers`
 };
 
 // CLOCK_REALTIME in nanoseconds.

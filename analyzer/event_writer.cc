@@ -102,8 +102,8 @@ void EventWriter::Address(const SocketAddress& addr) {
   }
 }
 
-void EventWriter::WriteSandbox(const wire::Hello& hello) {
-  packer_.pack_map(9);
+void EventWriter::WriteSandbox(const wire::Hello& hello, std::string_view policy) {
+  packer_.pack_map(10);
   Fixed<"event_type">();
   Fixed<"sandbox">();
   Fixed<"timestamp">();
@@ -112,6 +112,8 @@ void EventWriter::WriteSandbox(const wire::Hello& hello) {
   Str(hello.run_id);
   Fixed<"host">();
   Str(hello.host);
+  Fixed<"policy">();
+  Str(policy);
   Fixed<"command">();
   packer_.pack_array(static_cast<uint32_t>(hello.argv.size()));
   for (const std::string& arg : hello.argv) Str(arg);

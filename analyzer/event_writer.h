@@ -47,6 +47,7 @@ struct FixStr {
 struct SummaryContext {
   std::string_view run_id;
   uint64_t start_ns = 0;
+  const std::vector<PluginStatus>* plugins = nullptr;  // the `analyzers` list (may be null)
 };
 
 class EventWriter {
@@ -56,7 +57,8 @@ class EventWriter {
   EventWriter& operator=(const EventWriter&) = delete;
 
   // The `sandbox` event from the tracer's hello.
-  void WriteSandbox(const wire::Hello& hello);
+  // The `sandbox` event from the tracer's hello; `policy` names the policy in force.
+  void WriteSandbox(const wire::Hello& hello, std::string_view policy);
   // One `syscall` event; `decoded` refers to `record`'s bytes.
   void WriteSyscall(const wire::SyscallRecord& record, std::string_view name, Category category,
                     const DecodedArgs& decoded);

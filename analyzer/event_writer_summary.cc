@@ -10,7 +10,7 @@ namespace sandtrace::analyzer {
 void EventWriter::WriteSummary(const SummaryBuilder& summary, const SummaryContext& context,
                                const wire::End& end) {
   const uint64_t duration_ns = end.end_ns > context.start_ns ? end.end_ns - context.start_ns : 0;
-  packer_.pack_map(20);
+  packer_.pack_map(21);
   Fixed<"event_type">();
   Fixed<"summary">();
   Fixed<"timestamp">();
@@ -100,6 +100,21 @@ void EventWriter::WriteSummary(const SummaryBuilder& summary, const SummaryConte
   }
   Fixed<"gaps">();
   packer_.pack_uint64(summary.gaps());
+  Fixed<"analyzers">();
+  const uint32_t plugins = context.plugins ? static_cast<uint32_t>(context.plugins->size()) : 0;
+  packer_.pack_array(plugins);
+  for (uint32_t i = 0; i < plugins; ++i) {
+    const PluginStatus& plugin = (*context.plugins)[i];
+    packer_.pack_map(4);
+    Fixed<"command">();
+    Str(plugin.command);
+    Fixed<"state">();
+    Str(plugin.state);
+    Fixed<"events">();
+    packer_.pack_uint64(plugin.events);
+    Fixed<"rejected">();
+    packer_.pack_uint64(plugin.rejected);
+  }
   ++count_;
 }
 

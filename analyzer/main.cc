@@ -1,12 +1,16 @@
-// sandtrace-analyzer --in ENDPOINT [--out ENDPOINT...] [--ready-fd N]
-// Binds the tracer's channel, connects to every sink, reports readiness and runs the stage.
+// sandtrace-analyzer --in ENDPOINT [--out ENDPOINT...] [--config FILE]
+//                    [--plugin-dir DIR --plugin COMMAND...] [--ready-fd N]
+// Binds the tracer's channel, connects to every sink, loads the run's analysis configuration
+// (common/analysis_config.h), starts the plug-in analysers, reports readiness and runs the stage.
 #include <signal.h>
 
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "analyzer/plugin_host.h"
 #include "analyzer/stage.h"
+#include "common/analysis_config.h"
 #include "common/flags.h"
 #include "common/ready_pipe.h"
 
@@ -45,8 +49,21 @@ int main(int argc, char** argv) {
   const std::vector<std::string> outs = flags->GetAll("out");
   // No --out is valid: a run without outputs still needs its stream consumed and acknowledged.
   if (in.empty()) {
-    return Fail(ready, "usage: sandtrace-analyzer --in ENDPOINT [--out ENDPOINT...] [--ready-fd N]",
+    return Fail(ready,
+                "usage: sandtrace-analyzer --in ENDPOINT [--out ENDPOINT...] [--config FILE] "
+                "[--plugin-dir DIR --plugin COMMAND...] [--ready-fd N]",
                 2);
+  }
+  const std::vector<std::string> plugin_commands = flags->GetAll("plugin");
+  const std::string plugin_dir = flags->Get("plugin-dir");
+  if (!plugin_commands.empty() && plugin_dir.empty()) {
+    return Fail(ready, "--plugin needs --plugin-dir", 2);
+  }
+  AnalysisConfig config;
+  if (flags->Has("config")) {
+    Result<AnalysisConfig> loaded = LoadAnalysisConfig(flags->Get("config"));
+    if (!loaded) return Fail(ready, loaded.error().message(), 2);
+    config = std::move(*loaded);
   }
   InstallSignalHandlers();
 
@@ -58,9 +75,14 @@ int main(int argc, char** argv) {
     if (!output) return Fail(ready, output.error().message(), 1);
     outputs.push_back(std::move(*output));
   }
+  analyzer::PluginHost plugins;
+  if (Status s = plugins.Start(plugin_commands, plugin_dir); !s) {
+    return Fail(ready, s.error().message(), 1);
+  }
   ReportReady(ready);
 
-  analyzer::Stage stage(std::move(*input), std::move(outputs));
+  analyzer::Stage stage(std::move(*input), std::move(outputs), &plugins);
+  if (flags->Has("config")) stage.analyzer().Configure(config);
   Status status = stage.Run(&g_stop);
   if (!status) {
     std::fprintf(stderr, "sandtrace-analyzer: %s\n", status.error().message().c_str());

@@ -16,8 +16,12 @@ uint64_t ElapsedMs(uint64_t since_ns) { return (NowNs() - since_ns) / 1000000; }
 
 }  // namespace
 
-Stage::Stage(wire::Receiver input, std::vector<wire::Sender> outputs, StageOptions options)
-    : input_(std::move(input)), outputs_(std::move(outputs)), options_(options) {}
+Stage::Stage(wire::Receiver input, std::vector<wire::Sender> outputs, PluginHost* plugins,
+             StageOptions options)
+    : input_(std::move(input)),
+      outputs_(std::move(outputs)),
+      plugins_(plugins != nullptr && !plugins->empty() ? plugins : nullptr),
+      options_(options) {}
 
 Status Stage::Run(const volatile std::sig_atomic_t* stop) {
   while (!analyzer_.finished() && *stop == 0) {
@@ -40,6 +44,10 @@ Status Stage::Run(const volatile std::sig_atomic_t* stop) {
     }
   }
   if (!analyzer_.finished()) {
+    wire::End aborted;
+    aborted.outcome = wire::Outcome::kAborted;
+    aborted.end_ns = NowNs();
+    FinishPlugins(aborted);
     end_ = analyzer_.Abort(NowNs(), "the analyser stopped before the tracer's end of stream");
   }
   Flush();
@@ -95,21 +103,53 @@ void Stage::HandleEnd(const wire::Message& message) {
     return;
   }
   end_ = *end;
+  FinishPlugins(end_);
   analyzer_.OnEnd(end_);
 }
 
-void Stage::Flush() {
-  EventWriter& events = analyzer_.events();
-  if (events.count() == 0) return;
+void Stage::FinishPlugins(const wire::End& end) {
+  if (!plugins_) return;
+  Flush();
+  PluginOutput output;
+  plugins_->Finish(end, options_.plugin_finish_ms, &output);
+  Forward(output);
+  analyzer_.SetPluginStatuses(plugins_->Statuses());
+  plugins_ = nullptr;  // done: later batches (the summary) go to the outputs only
+}
+
+void Stage::Forward(PluginOutput& output) {
+  for (const ExternalAlert& a : output.alerts) {
+    analyzer_.AddExternalAlert(a.pid, a.rule, a.severity, a.subject, a.syscall);
+  }
+  if (output.count == 0) return;
+  SendToOutputs(output.events.data(), output.events.size(), output.count);
+  output.events.clear();
+  output.count = 0;
+  output.alerts.clear();
+}
+
+void Stage::SendToOutputs(const char* data, size_t size, uint32_t count) {
   for (wire::Sender& output : outputs_) {
-    Status sent =
-        output.Send(wire::MessageType::kEventBatch, events.count(), events.data(), events.size());
+    Status sent = output.Send(wire::MessageType::kEventBatch, count, data, size);
     if (!sent) {
       Report("sending events: " + sent.error().message());
       output_failed_ = true;
     }
   }
-  events.Clear();
+}
+
+void Stage::Flush() {
+  EventWriter& events = analyzer_.events();
+  if (events.count() != 0) {
+    SendToOutputs(events.data(), events.size(), events.count());
+    if (plugins_) plugins_->Send(events.data(), events.size(), events.count());
+    events.Clear();
+  }
+  if (plugins_) {
+    PluginOutput output;
+    plugins_->Collect(0, &output);
+    Forward(output);
+  }
 }
 
 Status Stage::Finish() {

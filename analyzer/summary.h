@@ -42,6 +42,14 @@ struct SuspiciousAccess {
   std::string syscall;
 };
 
+// How an external analyser (plug-in) fared, for the summary's `analyzers` list.
+struct PluginStatus {
+  std::string command;
+  std::string state;  // "ok", or what went wrong ("exited with status 3", "killed by SEGV")
+  uint64_t events = 0;    // events forwarded to the outputs
+  uint64_t rejected = 0;  // objects refused (not a map, a reserved event_type, ...)
+};
+
 struct SyscallCount {
   std::string name;
   uint64_t calls = 0;

@@ -100,6 +100,10 @@ Result<RunOptions> ParseRunOptions(const std::vector<std::string>& args) {
     } else if (Result<bool> r = value_of(arg, "--policy", &value); !r || *r) {
       if (!r) return r.error();
       o.policy = value;
+    } else if (Result<bool> r = value_of(arg, "--analyzer", &value); !r || *r) {
+      if (!r) return r.error();
+      if (value.empty()) return PlainError("--analyzer: empty command");
+      o.analyzers.push_back(value);
     } else if (Result<bool> r = value_of(arg, "--allow-path", &value); !r || *r) {
       if (!r) return r.error();
       o.allow_paths.push_back(value);
@@ -144,6 +148,8 @@ Run COMMAND in the sandbox and record every syscall it makes.
   --allow-exec          allow COMMAND to execute other programs
   -o, --output FILE     write the trace (repeatable): .jsonl/.ndjson/.json -> JSONL,
                         .db/.sqlite/.sqlite3 -> SQLite (appends a run), - -> JSONL on stdout
+  --analyzer CMD        also run CMD (a shell command) as an external analyser: it receives
+                        the events and may send alerts back (repeatable; docs/plugins.md)
   --timeout N           kill the whole process tree after N seconds (default 30; 0 = none)
   --trace-only          no enforcement (sandbox layers 6-7 skipped, nothing denied)
   --follow-forks[=BOOL] trace children and threads (default true)

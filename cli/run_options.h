@@ -24,6 +24,7 @@ struct RunOptions {
   bool allow_net = false;
   bool allow_exec = false;
   std::vector<Output> outputs;
+  std::vector<std::string> analyzers;  // --analyzer: external analyser commands (sh -c)
   int timeout_s = 30;
   bool timeout_given = false;
   bool trace_only = false;

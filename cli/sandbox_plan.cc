@@ -227,6 +227,11 @@ Result<launcher::SandboxConfig> BuildSandboxConfig(const RunOptions& options,
     return PlainError(policy_source + ": syscalls.log_only: " + log_only.error().message());
   }
   c.log_only.assign(log_only->begin(), log_only->end());
+  // Checked in both modes: a policy with a misspelt name is wrong even when nothing is denied.
+  if (Result<std::vector<int>> deny = launcher::ResolveSyscallNumbers(policy.syscalls.deny);
+      !deny) {
+    return PlainError(policy_source + ": syscalls.deny: " + deny.error().message());
+  }
   if (c.trace_only) return c;
 
   const std::vector<std::string> homes = HomeDirectories();
@@ -248,6 +253,9 @@ Result<launcher::SandboxConfig> BuildSandboxConfig(const RunOptions& options,
   }
 
   c.hidden_paths = HiddenDirectories();
+  // --allow-path directories are always bound (also under the host's /tmp); the policy's
+  // write paths only where the view does not already provide a private writable copy.
+  c.writable_paths = allowed;
   for (const std::string& p : write) {
     if (!UnderAny(p, kNoBind, std::size(kNoBind))) AddUnique(&c.writable_paths, p);
   }

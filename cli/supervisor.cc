@@ -11,13 +11,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <climits>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "cli/path_patterns.h"
 #include "cli/sandbox_plan.h"
+#include "common/analysis_config.h"
+#include "policy/rules.h"
 #include "cli/stage.h"
 
 namespace sandtrace::cli {
@@ -105,6 +109,7 @@ class RunDirectory {
   }
   std::string Endpoint(const std::string& name) const { return "ipc://" + path_ + "/" + name; }
   std::string File(const std::string& name) const { return path_ + "/" + name; }
+  const std::string& path() const { return path_; }
 
  private:
   std::string path_;
@@ -121,6 +126,8 @@ class Pipeline {
   Status StartSinks();
   Status StartAnalyzer();
   Status WriteSandboxConfig(const launcher::SandboxConfig& config);
+  // What the analyser's reporting rules need: the policy's rules and lists, final paths.
+  AnalysisConfig AnalysisPlan() const;
   Status StartTracer(const std::string& executable);
   int Supervise();
   void Reap(pid_t pid, int status);
@@ -188,7 +195,7 @@ Status Pipeline::StartSinks() {
     if (!stage) return stage.error();
     sinks_.push_back(*stage);
   }
-  if (options_.verbosity > 0) {
+  {  // also without -v: it shows severe alerts
     StageSpec spec{"terminal view", "sandtrace-sink-term",
                    {"--in", dir_.Endpoint("sink-term"), "--verbosity",
                     std::to_string(options_.verbosity)}};
@@ -210,10 +217,29 @@ Status Pipeline::StartAnalyzer() {
   StageSpec spec{"analyzer", "sandtrace-analyzer", {"--in", dir_.Endpoint("raw")}, {}, true,
                  SIGKILL, kStageNice};
   for (const std::string& ep : sink_endpoints_) spec.args.insert(spec.args.end(), {"--out", ep});
+  spec.args.insert(spec.args.end(), {"--config", dir_.File("analysis")});
+  if (!options_.analyzers.empty()) {
+    spec.args.insert(spec.args.end(), {"--plugin-dir", dir_.path()});
+    for (const std::string& command : options_.analyzers) {
+      spec.args.insert(spec.args.end(), {"--plugin", command});
+    }
+  }
   Result<Stage> stage = StartStage(spec, kReadyTimeoutMs);
   if (!stage) return stage.error();
   analyzer_ = *stage;
   return {};
+}
+
+AnalysisConfig Pipeline::AnalysisPlan() const {
+  std::vector<std::string> allowed;
+  for (const std::string& p : options_.allow_paths) AddUnique(&allowed, CanonicalPath(p));
+  const char* home = getenv("HOME");
+  char cwd[PATH_MAX] = {};
+  if (!getcwd(cwd, sizeof cwd)) cwd[0] = '\0';
+  AnalysisConfig config = policy::BuildAnalysisConfig(policy_, policy_source_, home ? home : "",
+                                                      cwd, allowed);
+  if (options_.allow_exec) config.allow_exec.push_back("/**");  // any program may run
+  return config;
 }
 
 Status Pipeline::WriteSandboxConfig(const launcher::SandboxConfig& config) {
@@ -354,6 +380,10 @@ int Pipeline::Run() {
     return 1;
   }
   if (Status s = WriteSandboxConfig(*sandbox); !s) {
+    Say(s.error().message());
+    return 1;
+  }
+  if (Status s = SaveAnalysisConfig(AnalysisPlan(), dir_.File("analysis")); !s) {
     Say(s.error().message());
     return 1;
   }

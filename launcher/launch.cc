@@ -47,6 +47,9 @@ struct ChainPids {
   FailStep(report, step, error.context.c_str());
 }
 
+// Processes of the sandbox that are not the command's: the set-up process and the init.
+constexpr uint64_t kSandboxOwnProcesses = 2;
+
 // Layer 5 resource limits, hard and soft alike so the command cannot raise them. Fork bombs
 // stop at RLIMIT_NPROC (counted per user in the sandbox's own user namespace); RLIMIT_FSIZE
 // makes larger writes fail (EFBIG, SIGXFSZ); RLIMIT_AS bounds each process's memory.
@@ -55,7 +58,9 @@ bool ApplyLimits(const SandboxConfig& sandbox) {
     const rlimit limit{static_cast<rlim_t>(value), static_cast<rlim_t>(value)};
     return setrlimit(resource, &limit) == 0;
   };
-  if (!set(RLIMIT_NPROC, sandbox.max_processes)) return false;
+  // The kernel counts the sandbox's init and set-up process too (same uid, same namespace);
+  // the tracer's own count of the command's tasks is the exact limit, this is the backstop.
+  if (!set(RLIMIT_NPROC, uint64_t{sandbox.max_processes} + kSandboxOwnProcesses)) return false;
   if (sandbox.max_file_size != 0 && !set(RLIMIT_FSIZE, sandbox.max_file_size)) return false;
   if (sandbox.memory != 0 && !set(RLIMIT_AS, sandbox.memory)) return false;
   return true;

@@ -60,7 +60,8 @@ TEST_F(AnalyzerTest, HelloBecomesTheSandboxEvent) {
   const msgpack::object& e = events[0];
   EXPECT_EQ(Keys(e),
             (std::vector<std::string>{"command", "event_type", "executable", "follow_forks", "host",
-                                      "layers", "run_id", "timestamp", "trace_only"}));
+                                      "layers", "policy", "run_id", "timestamp", "trace_only"}));
+  EXPECT_EQ(Str(e, "policy"), "default");
   EXPECT_EQ(Str(e, "event_type"), "sandbox");
   EXPECT_EQ(Str(e, "timestamp"), "2025-11-28T22:40:39.123456Z");
   EXPECT_EQ(Str(e, "run_id"), "0123456789abcdef0123456789abcdef");

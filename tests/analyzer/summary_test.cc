@@ -66,7 +66,7 @@ TEST_F(SummaryTest, Fields) {
   const msgpack::object& s = events[events.size() - 1];
   EXPECT_EQ(Keys(s),
             (std::vector<std::string>{
-                "alert_count", "denied_count", "duration_ms", "error_counts", "event_type",
+                "alert_count", "analyzers", "denied_count", "duration_ms", "error_counts", "event_type",
                 "exit_code", "files_accessed", "gaps", "interrupted", "network_attempts",
                 "outcome", "process_count", "run_id", "suspicious_activity", "syscall_counts",
                 "thread_count", "timed_out", "timestamp", "total_syscalls", "unique_syscalls"}));

@@ -155,6 +155,7 @@ def _check_sandbox(ev):
         "timestamp": _is_timestamp,
         "run_id": lambda v: isinstance(v, str) and RUN_ID.match(v) is not None,
         "host": lambda v: isinstance(v, str) and v != "",
+        "policy": lambda v: isinstance(v, str) and v != "",
         "command": lambda v: is_str_list(v) and len(v) > 0,
         "executable": lambda v: isinstance(v, str) and v != "",
         "trace_only": lambda v: isinstance(v, bool),
@@ -267,13 +268,30 @@ def _check_gap(ev):
 
 
 def _check_alert(ev):
-    check_fields(ev, {
+    required = {
         "event_type": lambda v: v == "alert", "timestamp": _is_timestamp,
-        "rule": lambda v: isinstance(v, str),
+        "rule": lambda v: isinstance(v, str) and v != "",
         "severity": lambda v: v in ("low", "medium", "high", "critical"),
         "message": lambda v: isinstance(v, str), "pid": is_int,
         "event": lambda v: isinstance(v, dict),
-    })
+    }
+    if "analyzer" in ev:
+        # From an external analyser (docs/plugins.md): the required keys, plus its own.
+        required["analyzer"] = lambda v: isinstance(v, str) and v != ""
+        for key, ok in required.items():
+            if key in ("message", "pid", "event") and key not in ev:
+                continue
+            assert key in ev and ok(ev[key]), f"alert key {key!r} missing or wrong in {ev}"
+        return
+    check_fields(ev, required)
+    # The triggering event is a complete event of its own type.
+    CHECKERS[ev["event"]["event_type"]](ev["event"])
+
+
+def _check_derived(ev):
+    """An event type of an external analyser's own: only its origin is fixed."""
+    assert isinstance(ev.get("analyzer"), str) and ev["analyzer"], f"unknown event {ev}"
+    assert _is_timestamp(ev.get("timestamp")), ev
 
 
 def _check_summary(ev):
@@ -301,7 +319,18 @@ def _check_summary(ev):
         "syscall_counts": int_map,
         "error_counts": int_map,
         "gaps": lambda v: is_int(v) and v >= 0,
+        "alert_count": lambda v: is_int(v) and v >= 0,
+        "analyzers": lambda v: isinstance(v, list),
     })
+    for plugin in ev["analyzers"]:
+        check_fields(plugin, {"command": lambda v: isinstance(v, str), "state": lambda v: isinstance(v, str),
+                              "events": is_int, "rejected": is_int})
+    for entry in ev["suspicious_activity"]:
+        check_fields(entry, {"pid": is_int, "rule": lambda v: isinstance(v, str),
+                             "severity": lambda v: v in ("low", "medium", "high", "critical"),
+                             "syscall": lambda v: isinstance(v, str)},
+                     optional={"path": lambda v: isinstance(v, str),
+                               "address": lambda v: isinstance(v, str)})
     for attempt in ev["network_attempts"]:
         check_fields(attempt, {"pid": is_int, "syscall": lambda v: isinstance(v, str),
                                "family": lambda v: isinstance(v, str),
@@ -319,8 +348,7 @@ def validate_events(events, allow_gaps=False):
     for ev in events:
         assert isinstance(ev, dict), ev
         kind = ev.get("event_type")
-        assert kind in CHECKERS, f"unknown event_type {kind!r}: {ev}"
-        CHECKERS[kind](ev)
+        CHECKERS.get(kind, _check_derived)(ev)
     kinds = [ev["event_type"] for ev in events]
     assert kinds[0] == "sandbox", f"first event is {kinds[0]}, not sandbox"
     assert kinds.count("sandbox") == 1, "sandbox event more than once"
@@ -344,6 +372,9 @@ def validate_events(events, allow_gaps=False):
     assert summary["thread_count"] == len(spawns)
     if not allow_gaps:
         assert summary["gaps"] == 0
+    alerts = [ev for ev in events if ev["event_type"] == "alert"]
+    if len(alerts) < 10000:  # below the cap every alert is an event, and counted once
+        assert summary["alert_count"] == len(alerts), (summary["alert_count"], len(alerts))
     assert summary["timed_out"] == (summary["outcome"] == "timed_out")
     assert summary["interrupted"] == (summary["outcome"] == "interrupted")
     # The same name for the same number everywhere in the run.
