@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
   std::string policy_source = "built-in default policy";
   if (options->policy) {
     sandtrace::Result<sandtrace::policy::Policy> loaded =
-        sandtrace::policy::LoadPolicyFile(*options->policy);
+        sandtrace::policy::LoadPolicyFile(*options->policy, sandtrace::cli::UnknownSyscall);
     if (!loaded) {
       fprintf(stderr, "sandtrace: policy: %s\n", loaded.error().message().c_str());
       return 2;

@@ -172,16 +172,6 @@ std::vector<std::string> HomeDirectories() {
   return homes;
 }
 
-Status CheckPatterns(const std::vector<std::string>& patterns, const std::string& key,
-                     const std::string& source) {
-  for (const std::string& p : patterns) {
-    if (p[0] == '/' || p == "~" || p.rfind("~/", 0) == 0 || p.rfind("**/", 0) == 0) continue;
-    return PlainError(source + ": filesystem." + key + ": \"" + p +
-                      "\": a path pattern must start with /, ~/ or **/");
-  }
-  return {};
-}
-
 // Makes `path` reachable in the restricted view when a hidden directory or a private tmpfs
 // would cover it.
 void KeepVisible(launcher::SandboxConfig* c, const std::string& path) {
@@ -194,6 +184,12 @@ void KeepVisible(launcher::SandboxConfig* c, const std::string& path) {
 }
 
 }  // namespace
+
+std::string UnknownSyscall(std::string_view name) {
+  Result<std::vector<int>> nr = launcher::ResolveSyscallNumbers({std::string(name)});
+  if (nr) return {};
+  return name.empty() ? "empty syscall name" : "no such syscall on x86-64";
+}
 
 void ApplyPolicyToOptions(const policy::Policy& policy, RunOptions* options) {
   if (!options->timeout_given && policy.limits.timeout) options->timeout_s = *policy.limits.timeout;
@@ -217,11 +213,6 @@ Result<launcher::SandboxConfig> BuildSandboxConfig(const RunOptions& options,
     AddUnique(&allowed, canonical);
   }
   const Policy::Filesystem& fs = policy.filesystem;
-  for (auto [list, key] : {std::pair{&fs.allow_read, "allow_read"},
-                           std::pair{&fs.allow_write, "allow_write"},
-                           std::pair{&fs.allow_exec, "allow_exec"}, std::pair{&fs.deny, "deny"}}) {
-    if (Status s = CheckPatterns(*list, key, policy_source); !s) return s.error();
-  }
   Result<std::vector<int>> log_only = launcher::ResolveSyscallNumbers(policy.syscalls.log_only);
   if (!log_only) {
     return PlainError(policy_source + ": syscalls.log_only: " + log_only.error().message());

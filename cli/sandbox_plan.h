@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/run_options.h"
@@ -14,6 +15,9 @@
 #include "policy/policy.h"
 
 namespace sandtrace::cli {
+
+// For the policy loader: "" when `name` is an x86-64 syscall, else what is wrong.
+std::string UnknownSyscall(std::string_view name);
 
 // Merges the policy into the command-line options as SPEC section 6 says: the policy's
 // [limits] timeout applies unless --timeout was given; network.allow = true acts as --allow-net.

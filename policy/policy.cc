@@ -8,6 +8,8 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <climits>
 #include <fstream>
@@ -40,7 +42,8 @@ std::string TypeName(const toml::node& node) {
 // Walks one parsed document; the first error found is kept and reported.
 class Reader {
  public:
-  explicit Reader(std::string source_name) : source_name_(std::move(source_name)) {}
+  Reader(std::string source_name, SyscallNameCheck known_syscall)
+      : source_name_(std::move(source_name)), known_syscall_(std::move(known_syscall)) {}
 
   Status Read(const toml::table& root, Policy* policy) {
     for (auto&& [key, node] : root) {
@@ -77,7 +80,7 @@ class Reader {
                          : name == "deny"        ? &fs->deny
                                                  : nullptr;
       if (!list) return Unknown(key, "filesystem", "allow_read, allow_write, allow_exec or deny");
-      Status status = ReadStrings(node, "filesystem." + name, CheckGlob, list);
+      Status status = ReadStrings(node, "filesystem." + name, CheckPathPattern, list);
       if (!status) return status;
     }
     return {};
@@ -101,7 +104,7 @@ class Reader {
                          : name == "log_only" ? &syscalls->log_only
                                               : nullptr;
       if (!list) return Unknown(key, "syscalls", "deny or log_only");
-      Status status = ReadStrings(node, "syscalls." + name, CheckSyscallName, list);
+      Status status = ReadStrings(node, "syscalls." + name, SyscallCheck(), list);
       if (!status) return status;
     }
     return {};
@@ -183,7 +186,7 @@ class Reader {
       } else if (name == "paths") {
         status = ReadStrings(node, full, CheckGlob, &rule->paths.emplace());
       } else if (name == "syscalls") {
-        status = ReadStrings(node, full, CheckSyscallName, &rule->syscalls.emplace());
+        status = ReadStrings(node, full, SyscallCheck(), &rule->syscalls.emplace());
       } else if (name == "enabled") {
         const auto* value = node.as_boolean();
         if (!value) return WrongType(node, full, "a boolean");
@@ -242,8 +245,24 @@ class Reader {
     return {};
   }
 
+  // A filesystem pattern: a glob anchored at the root, the home directory or any depth.
+  static std::string CheckPathPattern(std::string_view p) {
+    if (std::string problem = CheckGlob(p); !problem.empty()) return problem;
+    if (p.starts_with("/") || p == "~" || p.starts_with("~/") || p.starts_with("**/")) return {};
+    return "a path pattern must start with /, ~/ or **/";
+  }
+
+  // The shape of a name, then (when the caller gave one) whether the kernel knows it.
+  SyscallNameCheck SyscallCheck() const {
+    return [this](std::string_view name) {
+      std::string problem = CheckSyscallName(name);
+      if (problem.empty() && known_syscall_) problem = known_syscall_(name);
+      return problem;
+    };
+  }
+
   Status ReadStrings(const toml::node& node, const std::string& key,
-                     std::string (*check)(std::string_view), StringList* out) {
+                     const SyscallNameCheck& check, StringList* out) {
     const toml::array* array = node.as_array();
     if (!array) return WrongType(node, key, "an array of strings");
     out->clear();
@@ -310,6 +329,7 @@ class Reader {
   }
 
   std::string source_name_;
+  SyscallNameCheck known_syscall_;
 };
 
 // toml++ descriptions may quote the offending text, newline included; errors stay one line.
@@ -475,22 +495,26 @@ std::optional<uint64_t> ParseByteSize(std::string_view text) {
   return value << shift;
 }
 
-Result<Policy> ParsePolicy(std::string_view text, const std::string& source_name) {
+Result<Policy> ParsePolicy(std::string_view text, const std::string& source_name,
+                           const SyscallNameCheck& known_syscall) {
   Result<toml::table> root = ParseToml(text, source_name);
   if (!root) return root.error();
   Policy policy = DefaultPolicy();  // what the file does not say keeps the built-in value
-  Status status = Reader(source_name).Read(*root, &policy);
+  Status status = Reader(source_name, known_syscall).Read(*root, &policy);
   if (!status) return status.error();
   return policy;
 }
 
-Result<Policy> LoadPolicyFile(const std::string& path) {
+Result<Policy> LoadPolicyFile(const std::string& path, const SyscallNameCheck& known_syscall) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return ErrnoError("open(" + path + ")");
+  if (S_ISDIR(st.st_mode)) return Error{EISDIR, "open(" + path + ")"};
   std::ifstream in(path, std::ios::binary);
   if (!in) return ErrnoError("open(" + path + ")");
   std::ostringstream contents;
   contents << in.rdbuf();
   if (in.bad()) return ErrnoError("read(" + path + ")");
-  return ParsePolicy(contents.str(), path);
+  return ParsePolicy(contents.str(), path, known_syscall);
 }
 
 Policy DefaultPolicy() {

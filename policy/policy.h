@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,10 +50,15 @@ struct Policy {
 // sections or keys, wrong types and bad values (globs, syscall names, sizes) are errors.
 // Absent keys keep the values of DefaultPolicy(): a file that sets only [syscalls] still reads
 // the system directories. A key that is present replaces the default list (`[]` empties it).
-Result<Policy> ParsePolicy(std::string_view text, const std::string& source_name);
+// `known_syscall` (optional) says what is wrong with a syscall name the kernel does not have
+// ("" when it is fine); the policy library itself knows no syscall table.
+using SyscallNameCheck = std::function<std::string(std::string_view)>;
+Result<Policy> ParsePolicy(std::string_view text, const std::string& source_name,
+                           const SyscallNameCheck& known_syscall = {});
 
 // Reads and parses the policy file at `path`; an unreadable file is an errno Error.
-Result<Policy> LoadPolicyFile(const std::string& path);
+// A directory is EISDIR.
+Result<Policy> LoadPolicyFile(const std::string& path, const SyscallNameCheck& known_syscall = {});
 
 // The built-in policy used when no --policy is given: the same lists as cli/sandbox_plan.cc
 // (system directories readable, scratch devices writable, credentials masked, no exec beyond

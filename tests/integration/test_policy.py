@@ -163,29 +163,9 @@ BROKEN = {
     "syntax_error": ("[limits\ntimeout = 1\n", None, "1:8"),
 }
 
-# Errors found after parsing (sandbox plan) that name the file and the key but no position.
-NO_POSITION = {
-    "unknown_syscall_deny": "an unknown name in [syscalls] deny is reported as 'FILE: "
-                            "syscalls.deny: ...' without LINE:COLUMN",
-    "unknown_syscall_log_only": "an unknown name in [syscalls] log_only is reported as 'FILE: "
-                                "syscalls.log_only: ...' without LINE:COLUMN",
-    "relative_pattern": "a relative [filesystem] pattern is reported as 'FILE: "
-                        "filesystem.allow_write: ...' without LINE:COLUMN",
-}
-
-
 def _refusal_params():
-    params = []
-    for mode in ("trace_only", "enforcing"):
-        for case in BROKEN:
-            marks = ()
-            if case == "unknown_syscall_deny" and mode == "trace_only":
-                marks = pytest.mark.xfail(strict=True, reason=(
-                    "product: under --trace-only syscalls.deny names are never resolved "
-                    "(BuildSandboxConfig returns before compiling seccomp), so a policy "
-                    "with an unknown syscall name is accepted and the command runs"))
-            params.append(pytest.param(case, mode, id=f"{case}-{mode}", marks=marks))
-    return params
+    return [pytest.param(case, mode, id=f"{case}-{mode}")
+            for mode in ("trace_only", "enforcing") for case in BROKEN]
 
 
 def _assert_refused(p, marker):
@@ -244,9 +224,7 @@ def test_broken_policy_is_refused_before_running(tmp_path, host_dir, case, mode)
 
 
 def _position_params():
-    return [pytest.param(case, id=case, marks=pytest.mark.xfail(strict=True, reason=(
-        "product: " + NO_POSITION[case])) if case in NO_POSITION else ())
-        for case in BROKEN]
+    return [pytest.param(case, id=case) for case in BROKEN]
 
 
 @pytest.mark.parametrize("case", _position_params())
@@ -263,12 +241,7 @@ def test_broken_policy_error_names_file_line_column_and_key(tmp_path, case):
 
 @pytest.mark.parametrize("kind,user", [
     ("missing", "root"), ("missing", "nobody"),
-    pytest.param("directory", "root", marks=pytest.mark.xfail(strict=True, reason=(
-        "product: --policy DIRECTORY is read as an empty file (the ifstream opens, reading "
-        "fails without badbit), so the built-in default policy is used and the command runs "
-        "with exit 0"))),
-    pytest.param("directory", "nobody", marks=pytest.mark.xfail(strict=True, reason=(
-        "product: --policy DIRECTORY is read as an empty file and the command runs"))),
+    ("directory", "root"), ("directory", "nobody"),
     ("no_permission", "nobody"),
 ])
 def test_unreadable_policy_file_is_refused(kind, user):
@@ -373,12 +346,7 @@ def test_command_line_timeout_overrides_the_policy(sb):
 
 
 def _max_processes_params():
-    return [pytest.param("root", id="root"),
-            pytest.param("nobody", id="nobody", marks=pytest.mark.xfail(strict=True, reason=(
-                "product: as an ordinary user the kernel's RLIMIT_NPROC (which also counts "
-                "the sandbox's init) refuses the fork one process before the tracer's count: "
-                "max_processes=5 gives 3 children instead of 4 and the refused clone calls "
-                "are recorded action 'allow' (denied_count 0) instead of 'deny'")))]
+    return [pytest.param("root", id="root"), pytest.param("nobody", id="nobody")]
 
 
 @pytest.mark.parametrize("user", _max_processes_params())
@@ -521,11 +489,6 @@ def test_deny_glob_masks_files_inside_an_allowed_directory(sb):
     assert SECRET in plain.result(f"read:{secrets[0]}")["data"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product: since 7cf6012 an --allow-path directory under the host's /tmp is not bound into "
-    "the sandbox (cli/sandbox_plan.cc drops every write path under kNoBind, --allow-path ones "
-    "included), so it is missing (ENOENT) inside; test_sandbox.py's "
-    "test_writes_outside_allowed_paths_fail_and_inside_work fails the same way"))
 def test_allow_path_under_host_tmp_works_with_a_policy(sb):
     # A project checked out under /tmp, opened with --allow-path, a policy masking its secrets.
     allowed = sb.dir("allowed")

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+
 #include <string>
 #include <vector>
 
@@ -180,6 +182,30 @@ TEST(LoadPolicyFile, MissingFileIsAnErrnoError) {
   Result<Policy> p = LoadPolicyFile("/nonexistent/policy.toml");
   ASSERT_FALSE(p.ok());
   EXPECT_NE(p.error().message().find("/nonexistent/policy.toml"), std::string::npos);
+}
+
+TEST(LoadPolicyFile, DirectoryIsAnError) {
+  Result<Policy> p = LoadPolicyFile("/tmp");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().code, EISDIR);
+}
+
+TEST(ParsePolicy, RelativePathPatternIsRefusedWithPosition) {
+  const std::string error = ErrorOf("[filesystem]\nallow_write = [\"/ok\", \"build/out\"]\n");
+  EXPECT_EQ(error.rfind("p.toml:2:23: filesystem.allow_write: \"build/out\": ", 0), 0u) << error;
+  EXPECT_TRUE(ParsePolicy("[filesystem]\ndeny = [\"~/.x\", \"**/.env\", \"~\"]\n", "p").ok());
+}
+
+TEST(ParsePolicy, SyscallNamesAreCheckedByTheCallersTable) {
+  const SyscallNameCheck known = [](std::string_view name) {
+    return name == "uname" ? std::string() : std::string("no such syscall");
+  };
+  EXPECT_TRUE(ParsePolicy("[syscalls]\ndeny = [\"uname\"]\n", "p", known).ok());
+  Result<Policy> p = ParsePolicy("[syscalls]\nlog_only = [\"uname\", \"nope\"]\n", "p.toml", known);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().message(), "p.toml:2:22: syscalls.log_only: \"nope\": no such syscall");
+  // Without a table only the shape is checked.
+  EXPECT_TRUE(ParsePolicy("[syscalls]\nlog_only = [\"nope\"]\n", "p").ok());
 }
 
 TEST(DefaultPolicy, MatchesBuiltInPlan) {
