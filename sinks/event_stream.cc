@@ -116,6 +116,8 @@ void EventStream::Observe(const msgpack::object& event, std::string_view type) {
       ++threads_;
       if (!BoolField(event, "thread")) ++processes_;
     }
+  } else if (type == "alert") {
+    ++alerts_;
   } else if (type == "gap") {
     lost_records_seen_ += static_cast<uint64_t>(IntField(event, "lost_records"));
   } else if (type == "sandbox") {
@@ -174,7 +176,7 @@ msgpack::object_handle EventStream::FallbackSummary(std::string_view reason) con
 
   msgpack::sbuffer buffer;
   Packer p(buffer);
-  p.pack_map(21);
+  p.pack_map(23);
   PackText(p, "event_type");
   PackText(p, "summary");
   PackText(p, "timestamp");
@@ -205,6 +207,8 @@ msgpack::object_handle EventStream::FallbackSummary(std::string_view reason) con
   p.pack_array(0);
   PackText(p, "network_attempts");
   p.pack_array(0);
+  PackText(p, "alert_count");
+  p.pack_uint64(alerts_);
   PackText(p, "suspicious_activity");
   p.pack_array(0);
   PackText(p, "syscall_counts");
@@ -224,6 +228,8 @@ msgpack::object_handle EventStream::FallbackSummary(std::string_view reason) con
   }
   PackText(p, "gaps");
   p.pack_uint64(lost_records_seen_);
+  PackText(p, "analyzers");
+  p.pack_array(0);
   PackText(p, "incomplete");
   p.pack_true();
   PackText(p, "reason");

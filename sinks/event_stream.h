@@ -69,6 +69,7 @@ class EventStream {
   std::optional<uint64_t> start_ns_;
   uint64_t syscalls_ = 0;
   uint64_t denied_ = 0;
+  uint64_t alerts_ = 0;
   uint64_t processes_ = 1;  // the root process has no spawn event
   uint64_t threads_ = 1;
   uint64_t lost_records_seen_ = 0;  // from every gap event, the analyser's and ours

@@ -109,6 +109,7 @@ TEST(EventStreamTest, FallbackSummaryWhenTheAnalyserNeverSentOne) {
                       testing::SpawnEvent(11, 10),
                       testing::SpawnEvent(12, 11, true),
                       testing::GapEvent("tracer->analyzer", 5, 1),
+                      testing::AlertEvent(11, "ssh_key", "high"),
                   }))
                   .ok());
   ASSERT_TRUE(stream.Finish("terminated before the end of the event stream").ok());
@@ -119,9 +120,11 @@ TEST(EventStreamTest, FallbackSummaryWhenTheAnalyserNeverSentOne) {
            R"("total_syscalls":3,"unique_syscalls":2,)",
            R"("exit_code":1,"outcome":"aborted","denied_count":1,"process_count":2,)",
            R"("thread_count":3,"timed_out":false,"interrupted":false,)",
-           R"("files_accessed":[],"network_attempts":[],"suspicious_activity":[],)",
+           R"("files_accessed":[],"network_attempts":[],"alert_count":1,)",
+           R"("suspicious_activity":[],)",
            R"("syscall_counts":{"kexec_load":1,"openat":2},)",
-           R"("error_counts":{"kexec_load":1,"openat":1},"gaps":5,"incomplete":true,)",
+           R"("error_counts":{"kexec_load":1,"openat":1},"gaps":5,"analyzers":[],)",
+           R"("incomplete":true,)",
            R"("reason":"terminated before the end of the event stream")",
        }) {
     EXPECT_NE(summary.find(expected), std::string::npos) << expected << "\n" << summary;
@@ -129,7 +132,7 @@ TEST(EventStreamTest, FallbackSummaryWhenTheAnalyserNeverSentOne) {
   EXPECT_TRUE(testing::IsValidJson(summary));
   EXPECT_TRUE(sink.closed);
   EXPECT_TRUE(stream.Finish("again").ok());  // idempotent
-  EXPECT_EQ(sink.types.size(), 8u);
+  EXPECT_EQ(sink.types.size(), 9u);
 }
 
 TEST(EventStreamTest, FallbackSummaryEvenForAnEmptyStream) {
