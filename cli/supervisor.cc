@@ -115,6 +115,29 @@ class RunDirectory {
   std::string path_;
 };
 
+bool Under(const std::string& path, const std::string& dir) {
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+                         path[dir.size()] == '/');
+}
+
+// Where the command starts: the caller's working directory, unless the restricted view hides
+// it (below a hidden directory or a private tmpfs, and no bind mount brings it back); then "/", as
+// launcher/mount_view.cc does.
+std::string CommandWorkingDirectory(const launcher::SandboxConfig& sandbox, const std::string& cwd) {
+  if (sandbox.trace_only || cwd.empty()) return cwd;
+  for (const auto* list : {&sandbox.writable_paths, &sandbox.visible_paths}) {
+    for (const std::string& bound : *list) {
+      if (Under(cwd, bound)) return cwd;
+    }
+  }
+  std::vector<std::string> covered = sandbox.hidden_paths;
+  covered.insert(covered.end(), {"/tmp", "/run", "/dev/shm"});
+  for (const std::string& dir : covered) {
+    if (cwd != dir && Under(cwd, dir)) return "/";  // the mount point itself is still there
+  }
+  return cwd;
+}
+
 class Pipeline {
  public:
   Pipeline(const RunOptions& options, const policy::Policy& policy, const std::string& source)
@@ -127,7 +150,7 @@ class Pipeline {
   Status StartAnalyzer();
   Status WriteSandboxConfig(const launcher::SandboxConfig& config);
   // What the analyser's reporting rules need: the policy's rules and lists, final paths.
-  AnalysisConfig AnalysisPlan() const;
+  AnalysisConfig AnalysisPlan(const launcher::SandboxConfig& sandbox) const;
   Status StartTracer(const std::string& executable);
   int Supervise();
   void Reap(pid_t pid, int status);
@@ -230,14 +253,14 @@ Status Pipeline::StartAnalyzer() {
   return {};
 }
 
-AnalysisConfig Pipeline::AnalysisPlan() const {
+AnalysisConfig Pipeline::AnalysisPlan(const launcher::SandboxConfig& sandbox) const {
   std::vector<std::string> allowed;
   for (const std::string& p : options_.allow_paths) AddUnique(&allowed, CanonicalPath(p));
   const char* home = getenv("HOME");
   char cwd[PATH_MAX] = {};
   if (!getcwd(cwd, sizeof cwd)) cwd[0] = '\0';
-  AnalysisConfig config = policy::BuildAnalysisConfig(policy_, policy_source_, home ? home : "",
-                                                      cwd, allowed);
+  AnalysisConfig config = policy::BuildAnalysisConfig(
+      policy_, policy_source_, home ? home : "", CommandWorkingDirectory(sandbox, cwd), allowed);
   if (options_.allow_exec) config.allow_exec.push_back("/**");  // any program may run
   return config;
 }
@@ -383,7 +406,7 @@ int Pipeline::Run() {
     Say(s.error().message());
     return 1;
   }
-  if (Status s = SaveAnalysisConfig(AnalysisPlan(), dir_.File("analysis")); !s) {
+  if (Status s = SaveAnalysisConfig(AnalysisPlan(*sandbox), dir_.File("analysis")); !s) {
     Say(s.error().message());
     return 1;
   }
