@@ -100,6 +100,9 @@ Result<RunOptions> ParseRunOptions(const std::vector<std::string>& args) {
     } else if (Result<bool> r = value_of(arg, "--policy", &value); !r || *r) {
       if (!r) return r.error();
       o.policy = value;
+    } else if (Result<bool> r = value_of(arg, "--trace", &value); !r || *r) {
+      if (!r) return r.error();
+      o.trace = value;
     } else if (Result<bool> r = value_of(arg, "--analyzer", &value); !r || *r) {
       if (!r) return r.error();
       if (value.empty()) return PlainError("--analyzer: empty command");
@@ -118,6 +121,11 @@ Result<RunOptions> ParseRunOptions(const std::vector<std::string>& args) {
     }
   }
   o.command.assign(args.begin() + static_cast<long>(i), args.end());
+  if (!o.trace.empty() && !o.follow_forks) {
+    // Untraced children inherit the pre-filter, and with no tracer a selected call fails.
+    return PlainError("--trace needs --follow-forks (the default): the children of an untraced "
+                      "process would see ENOSYS for every selected syscall");
+  }
   if (o.command.empty()) return PlainError("no command given (see sandtrace run --help)");
   bool stdout_taken = false;
   for (size_t a = 0; a < o.outputs.size(); ++a) {
@@ -151,6 +159,9 @@ Run COMMAND in the sandbox and record every syscall it makes.
   --analyzer CMD        also run CMD (a shell command) as an external analyser: it receives
                         the events and may send alerts back (repeatable; docs/plugins.md)
   --timeout N           kill the whole process tree after N seconds (default 30; 0 = none)
+  --trace CLASSES       trace only these syscalls (like strace -e trace=): a comma list of
+                        file, process, network, memory, signal, ipc, ... or syscall names;
+                        others never stop the tracer (seccomp pre-filter)
   --trace-only          no enforcement (sandbox layers 6-7 skipped, nothing denied)
   --follow-forks[=BOOL] trace children and threads (default true)
   --no-color            no colours on the terminal (also: NO_COLOR, or stderr not a terminal)

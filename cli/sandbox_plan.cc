@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "cli/path_patterns.h"
+#include "cli/trace_selection.h"
 #include "launcher/seccomp_filter.h"
 
 namespace sandtrace::cli {
@@ -218,6 +219,16 @@ Result<launcher::SandboxConfig> BuildSandboxConfig(const RunOptions& options,
     return PlainError(policy_source + ": syscalls.log_only: " + log_only.error().message());
   }
   c.log_only.assign(log_only->begin(), log_only->end());
+  if (!options.trace.empty()) {
+    Result<std::vector<int>> selected = SelectSyscalls(options.trace);
+    if (!selected) return selected.error();
+    if (!selected->empty()) {
+      Result<launcher::SeccompProgram> filter =
+          launcher::CompileTraceFilter(TracedSyscalls(*selected, *log_only));
+      if (!filter) return filter.error();
+      c.trace_filter = filter->Serialize();
+    }
+  }
   // Checked in both modes: a policy with a misspelt name is wrong even when nothing is denied.
   if (Result<std::vector<int>> deny = launcher::ResolveSyscallNumbers(policy.syscalls.deny);
       !deny) {

@@ -71,6 +71,9 @@ bool ApplyLimits(const SandboxConfig& sandbox) {
 // the init mounted the sandbox's /proc, so that rules bind to the sandbox's inodes).
 [[noreturn]] void RunCommand(int report, const LaunchSpec& spec, char* const* argv) {
   const SandboxConfig& sandbox = spec.sandbox;
+  // Asked before any filter: the --trace pre-filter may trace getpid, and before the tracer
+  // attaches a traced call fails with ENOSYS.
+  const pid_t self = getpid();
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) FailStep(report, Step::kNoNewPrivs);
   if (!sandbox.trace_only) {
     if (setsid() < 0) FailStep(report, Step::kSession);
@@ -92,10 +95,16 @@ bool ApplyLimits(const SandboxConfig& sandbox) {
       FailStep(report, Step::kSeccomp);
     }
   }
+  if (!spec.trace_filter.empty()) {
+    if (int err = InstallSeccompFilterInChild(spec.trace_filter); err != 0) {
+      errno = err;
+      FailStep(report, Step::kTraceFilter);
+    }
+  }
   if (ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) FailStep(report, Step::kTraceMe);
   // kill(), not raise(): raise() wraps the signal in two extra sigprocmask calls, which the
   // tracer would then see as the command's first syscalls.
-  if (kill(getpid(), SIGSTOP) != 0) FailStep(report, Step::kStop);
+  if (kill(self, SIGSTOP) != 0) FailStep(report, Step::kStop);
   execve(spec.executable.c_str(), argv, environ);
   FailStep(report, Step::kExec);
 }
@@ -289,6 +298,10 @@ std::vector<wire::LayerState> AppliedLayerStates(const LaunchSpec& spec) {
     seccomp_detail = std::to_string(spec.seccomp.code().size()) +
                      " BPF instructions: always-blocked and hardening syscalls fail with EPERM, "
                      "clone3 with ENOSYS, non-native architectures killed";
+  }
+  if (!spec.trace_filter.empty()) {
+    seccomp_detail += "; --trace pre-filter (" + std::to_string(spec.trace_filter.code().size()) +
+                      " BPF instructions): only the selected syscalls stop the tracer";
   }
   std::string command_detail = "PR_SET_NO_NEW_PRIVS";
   if (!sandbox.trace_only) {

@@ -27,6 +27,7 @@ struct LaunchSpec {
   std::vector<std::string> argv;  // argv[0] included
   SandboxConfig sandbox;
   SeccompProgram seccomp;  // compiled from sandbox.seccomp_program; empty under --trace-only
+  SeccompProgram trace_filter;  // from sandbox.trace_filter; empty: no --trace pre-filter
 };
 
 // What the child chain reported before the command could run, if anything.

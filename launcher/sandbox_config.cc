@@ -12,7 +12,7 @@ constexpr uint32_t kConfigVersion = 1;
 std::string SerializeSandboxConfig(const SandboxConfig& c) {
   msgpack::sbuffer buffer;
   msgpack::packer<msgpack::sbuffer> p(buffer);
-  p.pack_array(19);
+  p.pack_array(20);
   p.pack(kConfigVersion);
   p.pack(c.trace_only);
   p.pack(c.new_network);
@@ -32,6 +32,8 @@ std::string SerializeSandboxConfig(const SandboxConfig& c) {
   p.pack(c.max_file_size);
   p.pack(c.memory);
   p.pack(c.log_only);
+  p.pack_bin(static_cast<uint32_t>(c.trace_filter.size()));
+  p.pack_bin_body(c.trace_filter.data(), static_cast<uint32_t>(c.trace_filter.size()));
   p.pack(kConfigVersion);  // trailer: a truncated file is detected
   return std::string(buffer.data(), buffer.size());
 }
@@ -61,7 +63,8 @@ Result<SandboxConfig> DeserializeSandboxConfig(const std::string& bytes) {
     c.seccomp_program.assign(f[10].via.bin.ptr, f[10].via.bin.size);
     if (o.via.array.size > 11) c.visible_paths = f[11].as<std::vector<std::string>>();
     if (o.via.array.size > 12) c.hidden_paths = f[12].as<std::vector<std::string>>();
-    if (o.via.array.size != 19 || f[18].as<uint32_t>() != kConfigVersion) {
+    if (o.via.array.size != 20 || f[19].as<uint32_t>() != kConfigVersion ||
+        f[18].type != msgpack::type::BIN) {
       return PlainError("sandbox configuration: malformed (wrong number of fields)");
     }
     c.exec_allowlist = f[13].as<bool>();
@@ -69,6 +72,7 @@ Result<SandboxConfig> DeserializeSandboxConfig(const std::string& bytes) {
     c.max_file_size = f[15].as<uint64_t>();
     c.memory = f[16].as<uint64_t>();
     c.log_only = f[17].as<std::vector<int32_t>>();
+    c.trace_filter.assign(f[18].via.bin.ptr, f[18].via.bin.size);
   } catch (const std::exception& e) {
     return PlainError(std::string("sandbox configuration: ") + e.what());
   }

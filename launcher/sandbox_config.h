@@ -25,6 +25,10 @@ struct SandboxConfig {
   uint64_t memory = 0;            // RLIMIT_AS (bytes) of every process
   // Syscall numbers the policy lists as [syscalls] log_only: recorded with action log_only.
   std::vector<int32_t> log_only;
+  // --trace: a seccomp program (SECCOMP_RET_TRACE for the selected syscalls, allow for the
+  // rest) installed in both modes, so unselected syscalls never stop the tracer. Empty: every
+  // syscall is traced (PTRACE_SYSCALL).
+  std::string trace_filter;
   // Layer 2 (enforcing): the restricted filesystem view.
   std::vector<std::string> writable_paths;  // bound read-write
   std::vector<std::string> masked_paths;    // hidden (filesystem.deny that exist)

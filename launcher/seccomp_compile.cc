@@ -7,6 +7,7 @@
 #include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,6 +56,7 @@ struct ArgRule {
 };
 
 constexpr uint64_t kLow32 = 0xffffffffu;
+constexpr uint64_t kCommandPid = 2;             // in its PID namespace (launcher/launch.h)
 constexpr uint64_t kPtraceTraceMe = 0;          // PTRACE_TRACEME: layer 8 runs after layer 7
 constexpr uint64_t kPersonalityQuery = kLow32;  // personality(0xffffffff) only reads it
 
@@ -182,6 +184,16 @@ Status CheckProgram(const SeccompProgram& program) {
   return {};
 }
 
+Status AddTraceRule(scmp_filter_ctx ctx, int nr, std::vector<scmp_arg_cmp> cmps) {
+  int rc = seccomp_rule_add_exact_array(ctx, SCMP_ACT_TRACE(0), nr,
+                                        static_cast<unsigned>(cmps.size()),
+                                        cmps.empty() ? nullptr : cmps.data());
+  if (rc < 0 && rc != -EEXIST) {
+    return Error{-rc, Context("seccomp_rule_add(trace " + std::to_string(nr) + ")")};
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<SeccompProgram> CompileSeccompFilter(const SeccompConfig& config) {
@@ -228,6 +240,31 @@ Result<std::vector<int>> ResolveSyscallNumbers(const std::vector<std::string>& n
     numbers.push_back(*nr);
   }
   return numbers;
+}
+
+Result<SeccompProgram> CompileTraceFilter(const std::vector<int>& numbers) {
+  FilterContext ctx(seccomp_init(SCMP_ACT_ALLOW));
+  if (!ctx) return PlainError(Context("seccomp_init (trace filter)"));
+  int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRACE(0));
+  if (rc < 0) return Error{-rc, Context("seccomp_attr_set(SCMP_FLTATR_ACT_BADARCH)")};
+  // The filter is installed before layer 8: until PTRACE_TRACEME there is no tracer, and a
+  // traced call would fail with ENOSYS. So the two calls of layer 8 itself pass: ptrace
+  // (PTRACE_TRACEME) and kill(2, SIGSTOP) (the command is PID 2 of its PID namespace).
+  for (int nr : numbers) {
+    Status s;
+    if (nr == SCMP_SYS(ptrace)) {
+      s = AddTraceRule(ctx.get(), nr, {SCMP_A0_64(SCMP_CMP_NE, kPtraceTraceMe)});
+    } else if (nr == SCMP_SYS(kill)) {
+      s = AddTraceRule(ctx.get(), nr, {SCMP_A0_32(SCMP_CMP_NE, kCommandPid)});
+      if (s) s = AddTraceRule(ctx.get(), nr, {SCMP_A1_32(SCMP_CMP_NE, SIGSTOP)});
+    } else {
+      s = AddTraceRule(ctx.get(), nr, {});
+    }
+    if (!s) return s.error();
+  }
+  Result<std::vector<sock_filter>> code = ExportBpf(ctx.get());
+  if (!code) return code.error();
+  return SeccompProgram::FromCode(std::move(*code));
 }
 
 }  // namespace sandtrace::launcher

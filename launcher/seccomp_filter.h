@@ -76,6 +76,12 @@ class SeccompProgram {
 // "layer 7 (seccomp)", e.g. an unknown name in `deny`. Defined in sandtrace_seccomp_compile.
 Result<SeccompProgram> CompileSeccompFilter(const SeccompConfig& config);
 
+// The --trace pre-filter: SECCOMP_RET_TRACE for each of `numbers` (x86-64) and for every
+// call of another architecture, SECCOMP_RET_ALLOW for the rest. Installed after the layer 7
+// filter, whose EPERM answers take precedence (the kernel applies the strictest action).
+// Defined in sandtrace_seccomp_compile.
+Result<SeccompProgram> CompileTraceFilter(const std::vector<int>& numbers);
+
 // x86-64 numbers of the syscalls `names` (e.g. the policy's [syscalls] log_only); an unknown
 // name is an error naming it. Defined in sandtrace_seccomp_compile.
 Result<std::vector<int>> ResolveSyscallNumbers(const std::vector<std::string>& names);

@@ -30,6 +30,7 @@ const char* StepName(Step step) {
     case Step::kMountView: return "layer 2 (mount_namespace): restricted filesystem view";
     case Step::kLandlock: return "layer 6 (landlock)";
     case Step::kSeccomp: return "layer 7 (seccomp)";
+    case Step::kTraceFilter: return "layer 7 (seccomp): the --trace pre-filter";
     case Step::kPidNamespace: return "layer 3 (pid_namespace): unshare(CLONE_NEWPID)";
     case Step::kInitFork: return "layer 3 (pid_namespace): fork of the init process";
     case Step::kMountProc: return "layer 3 (pid_namespace): mounting a fresh /proc";

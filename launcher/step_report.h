@@ -26,6 +26,7 @@ enum class Step : int32_t {
   kLimits = 53,          // resource limits
   kLandlock = 60,        // layer 6
   kSeccomp = 70,         // layer 7
+  kTraceFilter = 71,     // layer 7: the --trace pre-filter
   kTraceMe = 80,         // layer 8
   kStop = 81,            // layer 8
   kExec = 90,            // the command's execve

@@ -143,6 +143,7 @@ LoopResult PtraceLoop::Run(pid_t root, pid_t init) {
   int status = 0;
   pid_t got;
   long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
+  if (options_.seccomp_stops) opts |= PTRACE_O_TRACESECCOMP;
   if (options_.follow_forks) {
     opts |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE;
   }
@@ -225,8 +226,16 @@ void PtraceLoop::Publish(const auto& record) {
 }
 
 void PtraceLoop::Resume(pid_t pid, int sig) {
+  // With the --trace pre-filter a tracee runs freely (PTRACE_CONT) except between a selected
+  // syscall's seccomp stop and its exit stop.
+  int request = PTRACE_SYSCALL;
+  if (options_.seccomp_stops) {
+    auto it = tracees_.find(pid);
+    request = it != tracees_.end() && it->second.in_syscall ? PTRACE_SYSCALL : PTRACE_CONT;
+  }
   // ESRCH: the tracee was killed meanwhile; its exit is reported by waitpid.
-  ptrace(PTRACE_SYSCALL, pid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
+  ptrace(static_cast<__ptrace_request>(request), pid, nullptr,
+         reinterpret_cast<void*>(static_cast<long>(sig)));
 }
 
 void PtraceLoop::FinishPending(Tracee& t, bool returned, int64_t ret) {
@@ -292,6 +301,8 @@ void PtraceLoop::HandleStop(pid_t pid, int status) {
       HandleNewChild(t, event);
     } else if (event == PTRACE_EVENT_EXEC) {
       HandleExec(pid);
+    } else if (event == PTRACE_EVENT_SECCOMP) {
+      HandleSyscallStop(t);  // a selected syscall's entry
     }
     Resume(pid, 0);
   } else {
@@ -302,7 +313,8 @@ void PtraceLoop::HandleStop(pid_t pid, int status) {
 void PtraceLoop::HandleSyscallStop(Tracee& t) {
   __ptrace_syscall_info info;
   if (ptrace(PTRACE_GET_SYSCALL_INFO, t.tid, sizeof info, &info) <= 0) return;
-  if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
+  // A seccomp stop carries the entry's number and arguments at the same place.
+  if (info.op == PTRACE_SYSCALL_INFO_ENTRY || info.op == PTRACE_SYSCALL_INFO_SECCOMP) {
     const uint64_t now = clock_->MonotonicNs();
     wire::SyscallRecord& r = t.pending;
     r.tid = t.tid;

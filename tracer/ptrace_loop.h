@@ -45,6 +45,10 @@ struct LoopOptions {
   bool landlock_exec_denials = false;
   // Syscalls the policy lists as log_only: recorded with action `log_only` (unless denied).
   SyscallSet log_only;
+  // --trace: the command runs under a SECCOMP_RET_TRACE pre-filter. Tracees run with
+  // PTRACE_CONT and stop only at the seccomp stop of a selected syscall (its entry), then at
+  // its exit (PTRACE_SYSCALL for that one call).
+  bool seccomp_stops = false;
 };
 
 // Why the loop killed the tree (kNone: it did not).

@@ -90,6 +90,12 @@ Result<launcher::LaunchSpec> LoadLaunchSpec(const TracerConfig& config) {
     if (!program) return program.error();
     spec.seccomp = std::move(*program);
   }
+  if (!spec.sandbox.trace_filter.empty()) {
+    Result<launcher::SeccompProgram> filter =
+        launcher::SeccompProgram::Deserialize(spec.sandbox.trace_filter);
+    if (!filter) return filter.error();
+    spec.trace_filter = std::move(*filter);
+  }
   return spec;
 }
 
@@ -178,6 +184,7 @@ int RunTracer(const TracerConfig& config) {
   options.max_tasks = spec.sandbox.trace_only ? 0 : spec.sandbox.max_processes;
   for (int32_t nr : spec.sandbox.log_only) options.log_only.Set(nr);
   options.seccomp = spec.seccomp.empty() ? nullptr : &spec.seccomp;
+  options.seccomp_stops = !spec.trace_filter.empty();
   PtraceLoop loop(&publisher, &clock, options);
   LoopResult result = loop.Run(launched->pid, launched->init_pid);
   StopTicks();

@@ -1,6 +1,7 @@
 // Layer 7 without the kernel: compiling (errors, architectures), the byte format handed from
 // wrapper to tracer, and the user-space BPF evaluator on hand-written programs.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/syscall.h>
 
 #include <set>
@@ -81,6 +82,29 @@ TEST(SeccompCompile, AllowedSyscallsStayAllowed) {
                  SYS_wait4, SYS_rt_sigaction, SYS_socket, SYS_connect}) {
     EXPECT_FALSE(IsDeniedByFilter(program, nr, none)) << nr;
   }
+}
+
+TEST(SeccompTraceFilter, TracesTheSelectionAndLetsLayerEightThrough) {
+  Result<SeccompProgram> program =
+      CompileTraceFilter({SYS_openat, SYS_getpid, SYS_ptrace, SYS_kill});
+  ASSERT_TRUE(program) << program.error().message();
+  auto run = [&](int nr, uint64_t a0 = 0, uint64_t a1 = 0, uint32_t arch = AUDIT_ARCH_X86_64) {
+    seccomp_data d = Data(arch, nr, a0);
+    d.args[1] = a1;
+    return EvaluateSeccompFilter(*program, d) & SECCOMP_RET_ACTION_FULL;
+  };
+  EXPECT_EQ(run(SYS_openat), SECCOMP_RET_TRACE);
+  EXPECT_EQ(run(SYS_getpid), SECCOMP_RET_TRACE);
+  EXPECT_EQ(run(SYS_close), SECCOMP_RET_ALLOW);
+  EXPECT_EQ(run(SYS_mmap), SECCOMP_RET_ALLOW);
+  // Layer 8's own calls, made before a tracer exists, pass; others of the same syscalls stop.
+  EXPECT_EQ(run(SYS_ptrace, 0 /* PTRACE_TRACEME */), SECCOMP_RET_ALLOW);
+  EXPECT_EQ(run(SYS_ptrace, 16 /* PTRACE_ATTACH */), SECCOMP_RET_TRACE);
+  EXPECT_EQ(run(SYS_kill, 2, SIGSTOP), SECCOMP_RET_ALLOW);
+  EXPECT_EQ(run(SYS_kill, 2, SIGTERM), SECCOMP_RET_TRACE);
+  EXPECT_EQ(run(SYS_kill, 7, SIGSTOP), SECCOMP_RET_TRACE);
+  // Foreign architectures are never hidden from the tracer.
+  EXPECT_EQ(run(20, 0, 0, AUDIT_ARCH_I386), SECCOMP_RET_TRACE);
 }
 
 TEST(SeccompProgramBytes, SerializeDeserializeRoundTrip) {

@@ -1,0 +1,27 @@
+// `--trace CLASSES`: which syscalls stop the tracer (like strace's `-e trace=`). The
+// selection is a comma-separated list of classes and syscall names:
+//   file              file_read, file_write, file_metadata and directory together
+//   file_read, file_write, file_metadata, directory, process, network, memory, signal, ipc,
+//   system, other     the JSONL categories (open/openat/creat count as file_write too)
+//   all               every syscall (the same as no --trace)
+//   NAME              one syscall, e.g. openat; a leading '%' on a class is accepted
+// Whatever is selected, the calls the tracer itself needs are traced too: execve and execveat
+// (exec records and the exec rules), fork, vfork, clone and clone3 (following processes and
+// threads), and the policy's log_only calls.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace sandtrace::cli {
+
+// The selected x86-64 syscall numbers, sorted, or an error naming the unknown item. "all" (or
+// an empty selection) returns an empty list: no pre-filter.
+Result<std::vector<int>> SelectSyscalls(const std::string& selection);
+
+// `selected` plus the syscalls the tracer always needs (see above) and `extra`.
+std::vector<int> TracedSyscalls(const std::vector<int>& selected, const std::vector<int>& extra);
+
+}  // namespace sandtrace::cli

@@ -1,0 +1,81 @@
+"""`--trace CLASSES` (issue 6): a seccomp SECCOMP_RET_TRACE pre-filter, so that syscalls
+outside the selection never stop the tracer. The selected calls are traced exactly as without
+the filter (same counts), processes and threads are still followed, and enforcement stays
+exact: denied calls still fail, later execs are still refused."""
+import collections
+import json
+
+import pytest
+
+import sandtrace_fixtures as st
+
+FILE_CATEGORIES = {"file_read", "file_write", "file_metadata", "directory"}
+ALWAYS = {"execve", "execveat", "fork", "vfork", "clone", "clone3"}
+
+
+def counts(events, keep=lambda e: True):
+    return collections.Counter(e["syscall"] for e in st.syscalls(events) if keep(e))
+
+
+@pytest.mark.parametrize("trace_only", [True, False])
+def test_file_selection_matches_the_full_trace(tmp_path, trace_only):
+    command = [st.helper("files"), tmp_path, "5"]
+    full, _ = st.traced(tmp_path, command, name="full.jsonl", trace_only=trace_only,
+                        **({} if trace_only else {"expect_rc": None}))
+    part, _ = st.traced(tmp_path, command, "--trace", "file", name="part.jsonl",
+                        trace_only=trace_only, **({} if trace_only else {"expect_rc": None}))
+    wanted = counts(full, lambda e: e["category"] in FILE_CATEGORIES or e["syscall"] in ALWAYS)
+    assert counts(part) == wanted
+    assert counts(part)["openat"] > 0
+    assert not [e for e in st.syscalls(part) if e["syscall"] in ("mmap", "brk", "getppid")]
+    assert st.summary(part)["exit_code"] == st.summary(full)["exit_code"]
+
+
+def test_names_and_classes_combine(tmp_path):
+    events, _ = st.traced(tmp_path, ["/bin/ls", "/usr"], "--trace", "openat,%memory")
+    names = set(counts(events))
+    assert "openat" in names and "mmap" in names
+    assert names <= {"openat", "execve"} | {n for n in names
+                                            if any(e["category"] == "memory"
+                                                   for e in st.syscalls(events)
+                                                   if e["syscall"] == n)}
+    assert "close" not in names and "newfstatat" not in names
+
+
+def test_threads_and_forks_are_still_followed(tmp_path):
+    events, _ = st.traced(tmp_path, [st.helper("threads"), "4", "50"], "--trace", "process")
+    s = st.summary(events)
+    assert s["thread_count"] >= 5 and s["exit_code"] == 0
+    events, _ = st.traced(tmp_path, [st.helper("forker"), "5"], "--trace", "file",
+                          name="forker.jsonl")
+    assert st.summary(events)["process_count"] == 6
+
+
+def test_enforcement_is_unchanged_under_a_pre_filter(tmp_path):
+    policy = tmp_path / "p.toml"
+    policy.write_text('[syscalls]\ndeny = ["uname"]\n')
+    out = tmp_path / "run.jsonl"
+    # uname is not selected, yet still denied by the kernel's layer 7 filter.
+    p = st.sandtrace("-o", out, "--policy", policy, "--trace", "file", command=["/bin/uname"],
+                     trace_only=False)
+    assert p.returncode == 1 and b"Operation not permitted" in p.stderr, st.describe(p)
+    # A later exec (always traced) is still refused and recorded as deny.
+    p = st.sandtrace("-o", out, "--trace", "network", command=["/bin/sh", "-c", "/bin/true"],
+                     trace_only=False)
+    assert p.returncode == 126, st.describe(p)
+    execs = [e for e in st.syscalls(st.load_jsonl(out)) if e["syscall"] == "execve"]
+    assert [e["action"] for e in execs] == ["allow", "deny"], execs
+
+
+def test_bad_selections_are_usage_errors(tmp_path):
+    marker = tmp_path / "ran"
+    p = st.sandtrace("--trace", "file,nosuchcall", command=["/usr/bin/touch", marker])
+    assert p.returncode == 2 and b"nosuchcall" in p.stderr, st.describe(p)
+    p = st.sandtrace("--trace", "file", "--follow-forks=false", command=["/usr/bin/touch", marker])
+    assert p.returncode == 2 and b"--follow-forks" in p.stderr, st.describe(p)
+    assert not marker.exists()
+    # "all" is the same as no selection: no pre-filter in the sandbox event.
+    events, _ = st.traced(tmp_path, ["/bin/true"], "--trace", "all")
+    assert "pre-filter" not in events[0]["layers"][6]["detail"]
+    events, _ = st.traced(tmp_path, ["/bin/true"], "--trace", "file", name="f.jsonl")
+    assert "pre-filter" in events[0]["layers"][6]["detail"]
