@@ -1,10 +1,12 @@
 // sandtrace: the user-facing command. `sandtrace run ...` parses the command line and runs the
-// pipeline (cli/supervisor.h); nothing else lives here.
+// pipeline (cli/supervisor.h), `sandtrace query ...` reads a SQLite output (cli/query.h);
+// nothing else lives here.
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "cli/query.h"
 #include "cli/run_options.h"
 #include "cli/sandbox_plan.h"
 #include "cli/supervisor.h"
@@ -15,6 +17,8 @@ constexpr char kUsage[] = R"(usage: sandtrace COMMAND ...
 
 Commands:
   run [OPTIONS] [--] PROGRAM [ARGS...]   run PROGRAM sandboxed and traced (see: sandtrace run --help)
+  query DB 'SQL' | --report NAME         read-only SQL and reports over a SQLite output
+                                         (see: sandtrace query --help)
 
 Options:
   -h, --help      this text
@@ -31,6 +35,24 @@ int main(int argc, char** argv) {
   }
   if (args[0] == "--version") {
     puts("sandtrace 0.1.0");
+    return 0;
+  }
+  if (args[0] == "query") {
+    args.erase(args.begin());
+    sandtrace::Result<sandtrace::cli::QueryOptions> query =
+        sandtrace::cli::ParseQueryOptions(args);
+    if (!query) {
+      fprintf(stderr, "sandtrace: %s\n", query.error().message().c_str());
+      return 2;
+    }
+    if (query->help) {
+      fputs(sandtrace::cli::QueryUsage(), stdout);
+      return 0;
+    }
+    if (sandtrace::Status s = sandtrace::cli::RunQuery(*query, stdout); !s) {
+      fprintf(stderr, "sandtrace: query: %s\n", s.error().message().c_str());
+      return 2;
+    }
     return 0;
   }
   if (args[0] != "run") {

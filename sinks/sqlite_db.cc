@@ -1,5 +1,7 @@
 #include "sinks/sqlite_db.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 
 #include "sinks/json_writer.h"
@@ -114,6 +116,11 @@ std::string Statement::ColumnText(int column) const {
                      static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
 }
 
+std::string Statement::ColumnName(int column) const {
+  const char* name = sqlite3_column_name(stmt_, column);
+  return name != nullptr ? name : "";
+}
+
 Error Statement::StepError() const { return db_->MakeError(Head(sqlite3_sql(stmt_))); }
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path) {
@@ -127,6 +134,16 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path) {
   if (sqlite3_db_readonly(handle, "main") == 1) {
     return Error{EACCES, "sqlite " + path + ": the database is read-only"};
   }
+  return db;
+}
+
+Result<std::unique_ptr<Database>> Database::OpenReadOnly(const std::string& path) {
+  if (access(path.c_str(), F_OK) != 0) return ErrnoError("sqlite " + path);
+  sqlite3* handle = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &handle,
+                                 SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  std::unique_ptr<Database> db(new Database(handle, path));
+  if (rc != SQLITE_OK) return db->MakeError("cannot open the database");
   return db;
 }
 
@@ -144,6 +161,16 @@ Result<Statement> Database::Prepare(std::string_view sql) {
   const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                                     SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) return MakeError("preparing " + std::string(Head(sql)));
+  return Statement(stmt, this);
+}
+
+Result<Statement> Database::PrepareNext(std::string_view* sql) {
+  sqlite3_stmt* stmt = nullptr;
+  const char* tail = nullptr;
+  const int rc =
+      sqlite3_prepare_v2(db_, sql->data(), static_cast<int>(sql->size()), &stmt, &tail);
+  if (rc != SQLITE_OK) return MakeError("preparing " + std::string(Head(*sql)));
+  sql->remove_prefix(tail != nullptr ? static_cast<size_t>(tail - sql->data()) : sql->size());
   return Statement(stmt, this);
 }
 

@@ -44,6 +44,11 @@ class Statement {
   int64_t ColumnInt(int column) const;
   // The column as text; "" for NULL.
   std::string ColumnText(int column) const;
+  // SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL of the current row.
+  int ColumnType(int column) const { return sqlite3_column_type(stmt_, column); }
+  std::string ColumnName(int column) const;
+  // False for a statement that was only whitespace or comments (nothing to step).
+  bool empty() const { return stmt_ == nullptr; }
 
  private:
   friend class Database;
@@ -63,11 +68,17 @@ class Database {
   // Opens (creating if missing) `path` for reading and writing, for use by one thread. Fails when
   // the file cannot be opened or only read-only access is possible.
   static Result<std::unique_ptr<Database>> Open(const std::string& path);
+  // Opens an existing database read-only (SQLITE_OPEN_READONLY): every statement that would
+  // write fails. A missing file is an ENOENT error, never created.
+  static Result<std::unique_ptr<Database>> OpenReadOnly(const std::string& path);
   ~Database();
 
   // Runs one or more statements that return no rows.
   Status Exec(const std::string& sql, std::string_view what);
   Result<Statement> Prepare(std::string_view sql);
+  // Prepares the first statement of `*sql` and advances `*sql` past it, for running a script
+  // one statement at a time. The result is empty() when only whitespace or comments were left.
+  Result<Statement> PrepareNext(std::string_view* sql);
   // A single integer from a query such as "PRAGMA user_version".
   Result<int64_t> QueryInt(const std::string& sql);
   int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }

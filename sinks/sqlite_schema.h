@@ -6,7 +6,11 @@
 //   runs       one row per run: inserted at the `sandbox` event (outcome "running"),
 //              completed at the `summary` event. command and layers are JSON text, summary is
 //              the whole summary event as JSON, incomplete = 1 for a fallback summary.
-//   processes  one row per traced thread/process (pid = thread id): spawn, exec, exit.
+//   processes  one row per traced thread/process (pid = thread id): spawn, exec (the last
+//              one), exit. A reused pid gets a new row, so the row's rowid is the process key
+//              that survives pid reuse; spawn_seq = the run's syscall rows before it appeared.
+//   execs      one row per successful exec: process = the processes rowid, seq = the run's
+//              syscall rows before it, comm, path, argv (JSON) of the new program.
 //   syscalls   one row per syscall event, seq = 1, 2, ... in stream order within the run.
 //              arg0..arg5 are INTEGER: raw values >= 2^63 are stored as their two's-complement
 //              int64 (e.g. 0xffffffffffffffff reads back as -1; `arg0 & 0xffffffff` works).
@@ -14,9 +18,15 @@
 //   alerts     reporting rules that fired; event is the triggering event as JSON.
 //   gaps       records lost between two pipeline stages (empty in a healthy run).
 // Indexes: syscalls(run_id, syscall) (also serves run_id alone), syscalls(run_id, pid),
-//   syscalls(path), processes(run_id, pid), alerts(run_id), gaps(run_id).
-// Views: files_written, files_read, network_connections, process_tree, syscall_counts,
+//   syscalls(path), syscalls(run_id, seq) WHERE category = 'network', processes(run_id, pid),
+//   execs(run_id, process), execs(path), runs(start), alerts(run_id), alerts(rule), gaps(run_id).
+// Views: files (one row per run and path: first access, read/written/metadata flags, counts),
+//   connections (connect/bind/sendto/sendmsg with an address), files_written (also opens with
+//   a write flag), files_read, network_connections, process_tree, syscall_counts,
 //   denied_syscalls.
+// Versions: 1 had no execs, runs.alert_count, processes.spawn_seq, files, connections, and
+//   files_written only had the file_write category. A version-1 database is upgraded in place
+//   (columns added, views created afresh) by the first run that writes to it.
 #pragma once
 
 #include "common/result.h"
@@ -24,7 +34,7 @@
 
 namespace sandtrace::sinks {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // Creates what is missing of the schema in one write transaction and stamps user_version.
 // Fails on a newer schema version or when the database cannot be written.

@@ -16,7 +16,8 @@ constexpr char kInsertRun[] =
 constexpr char kFinishRun[] =
     "UPDATE runs SET end = ?2, duration_ms = ?3, exit_code = ?4, outcome = ?5, timed_out = ?6, "
     "interrupted = ?7, total_syscalls = ?8, unique_syscalls = ?9, denied_count = ?10, "
-    "process_count = ?11, thread_count = ?12, gaps = ?13, incomplete = ?14, summary = ?15 "
+    "process_count = ?11, thread_count = ?12, gaps = ?13, incomplete = ?14, summary = ?15, "
+    "alert_count = ?16 "
     "WHERE run_id = ?1";
 constexpr char kInsertSyscall[] =
     "INSERT INTO syscalls (run_id, seq, timestamp, pid, tgid, syscall, syscall_nr, category, "
@@ -24,8 +25,11 @@ constexpr char kInsertSyscall[] =
     "arg5, path, decoded) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
     "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)";
 constexpr char kInsertProcess[] =
-    "INSERT INTO processes (run_id, pid, tgid, ppid, thread, spawn_time) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    "INSERT INTO processes (run_id, pid, tgid, ppid, thread, spawn_time, spawn_seq) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+constexpr char kInsertExec[] =
+    "INSERT INTO execs (run_id, process, pid, seq, timestamp, comm, path, argv) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 constexpr char kSetExec[] =
     "UPDATE processes SET comm = ?2, path = ?3, argv = ?4, exec_time = ?5 WHERE rowid = ?1";
 constexpr char kSetEnd[] =
@@ -88,6 +92,7 @@ Status SqliteSink::Prepare() {
       {&sql_.insert_syscall, kInsertSyscall},
       {&sql_.insert_process, kInsertProcess},
       {&sql_.set_exec, kSetExec},
+      {&sql_.insert_exec, kInsertExec},
       {&sql_.set_end, kSetEnd},
       {&sql_.insert_alert, kInsertAlert},
       {&sql_.insert_gap, kInsertGap},
@@ -216,6 +221,7 @@ Result<int64_t> SqliteSink::ProcessRow(const msgpack::object& e, int64_t pid) {
   s.Bind(4, Field(e, "ppid"));
   s.BindInt(5, BoolField(e, "thread") ? 1 : 0);
   s.Bind(6, spawn ? Field(e, "timestamp") : nullptr);
+  s.BindInt(7, seq_);
   if (Status inserted = s.Run(); !inserted) return inserted.error();
   const int64_t row = db_->last_insert_rowid();
   process_rows_[pid] = row;
@@ -237,7 +243,17 @@ Status SqliteSink::UpdateProcess(const msgpack::object& e) {
     s.Bind(3, Field(e, "path"));
     s.Bind(4, Field(e, "argv"));
     s.Bind(5, Field(e, "timestamp"));
-    return s.Run();
+    if (Status updated = s.Run(); !updated) return updated;
+    Statement& x = sql_.insert_exec;
+    x.BindText(1, run_id_);
+    x.BindInt(2, *row);
+    x.BindInt(3, pid);
+    x.BindInt(4, seq_);
+    x.Bind(5, Field(e, "timestamp"));
+    x.Bind(6, Field(e, "comm"));
+    x.Bind(7, Field(e, "path"));
+    x.Bind(8, Field(e, "argv"));
+    return x.Run();
   }
   if (action == "exited" || action == "signaled") {
     Statement& s = sql_.set_end;
@@ -291,6 +307,7 @@ Status SqliteSink::FinishRun(const msgpack::object& e) {
   s.Bind(13, Field(e, "gaps"));
   s.BindInt(14, BoolField(e, "incomplete") ? 1 : 0);
   s.Bind(15, &e);
+  s.Bind(16, Field(e, "alert_count"));
   return s.Run();
 }
 

@@ -41,6 +41,7 @@ class SqliteSink : public Sink {
     Statement insert_syscall;
     Statement insert_process;
     Statement set_exec;
+    Statement insert_exec;
     Statement set_end;
     Statement insert_alert;
     Statement insert_gap;

@@ -103,7 +103,7 @@ TEST_F(SqliteSinkTest, TwoRunsAppendToOneDatabase) {
             kRunA + "'"),
       (std::vector<std::string>{
           R"(testhost|["/bin/true","--flag"]|/usr/bin/true|2026-11-28T22:40:39.000000Z|0|8|summary)"}));
-  EXPECT_EQ(Query("PRAGMA user_version"), (std::vector<std::string>{"1"}));
+  EXPECT_EQ(Query("PRAGMA user_version"), (std::vector<std::string>{"2"}));
   EXPECT_EQ(Query("PRAGMA journal_mode"), (std::vector<std::string>{"wal"}));
 }
 
@@ -145,6 +145,54 @@ TEST_F(SqliteSinkTest, ViewsAnswerTheUsualQuestions) {
             (std::vector<std::string>{"ssh_keys|high|100|openat"}));
   EXPECT_EQ(Query("SELECT argv FROM processes WHERE pid = 100"),
             (std::vector<std::string>{R"(["curl","https://example.com"])"}));
+}
+
+TEST_F(SqliteSinkTest, FilesConnectionsAndExecHistory) {
+  Record({RunA()});
+  EXPECT_EQ(Query("SELECT path, first_seq, syscalls, written, read, metadata FROM files "
+                  "ORDER BY path"),
+            (std::vector<std::string>{"/etc/passwd|1|1|0|1|0", "/tmp/out|2|1|1|0|0"}));
+  EXPECT_EQ(Query("SELECT pid, comm, syscall, family, address, port, success FROM connections"),
+            (std::vector<std::string>{"100|curl|connect|AF_INET|10.0.0.1|443|0"}));
+  EXPECT_EQ(Query("SELECT e.pid, e.seq, e.comm, e.path, e.argv, p.pid FROM execs e "
+                  "JOIN processes p ON p.rowid = e.process"),
+            (std::vector<std::string>{
+                R"(100|0|curl|/usr/bin/curl|["curl","https://example.com"]|100)"}));
+  EXPECT_EQ(Query("SELECT pid, spawn_seq FROM processes ORDER BY pid"),
+            (std::vector<std::string>{"100|0", "101|3"}));
+  EXPECT_EQ(Query("SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name = 'alert_count'"),
+            (std::vector<std::string>{"1"}));
+}
+
+// A database of schema version 1 gets the new columns and views and keeps its rows.
+TEST_F(SqliteSinkTest, AVersion1DatabaseIsUpgraded) {
+  {
+    Result<std::unique_ptr<Database>> db = Database::Open(path_);
+    ASSERT_TRUE(db.ok());
+    const char* v1 = R"sql(
+      CREATE TABLE runs (run_id TEXT PRIMARY KEY, host TEXT, command TEXT, executable TEXT,
+        policy TEXT, start TEXT, end TEXT, duration_ms INTEGER, exit_code INTEGER, outcome TEXT,
+        timed_out INTEGER, interrupted INTEGER, trace_only INTEGER, follow_forks INTEGER,
+        total_syscalls INTEGER, unique_syscalls INTEGER, denied_count INTEGER,
+        process_count INTEGER, thread_count INTEGER, gaps INTEGER,
+        incomplete INTEGER NOT NULL DEFAULT 0, layers TEXT, summary TEXT);
+      CREATE TABLE processes (run_id TEXT NOT NULL, pid INTEGER NOT NULL, tgid INTEGER,
+        ppid INTEGER, thread INTEGER, comm TEXT, path TEXT, argv TEXT, spawn_time TEXT,
+        exec_time TEXT, end_time TEXT, exit_code INTEGER, signal TEXT, core_dumped INTEGER);
+      INSERT INTO runs (run_id, outcome) VALUES ('old', 'exited');
+      CREATE VIEW files_written AS SELECT 'stale' AS run_id;
+      PRAGMA user_version = 1;
+    )sql";
+    ASSERT_TRUE((*db)->Exec(v1, "v1 schema").ok());
+  }
+  Record({RunA()});
+  EXPECT_EQ(Query("PRAGMA user_version"), (std::vector<std::string>{"2"}));
+  EXPECT_EQ(Query("SELECT run_id, alert_count FROM runs ORDER BY rowid"),
+            (std::vector<std::string>{"old|", kRunA + "|"}));
+  EXPECT_EQ(Query("SELECT run_id, path FROM files_written"),
+            (std::vector<std::string>{kRunA + "|/tmp/out"}));
+  EXPECT_EQ(Query("SELECT COUNT(*) FROM processes WHERE spawn_seq IS NOT NULL"),
+            (std::vector<std::string>{"2"}));
 }
 
 // Commits are deferred for throughput, but a pause in the stream makes everything visible to
