@@ -115,6 +115,28 @@ void Analyzer::Configure(const AnalysisConfig& config) {
   policy_ = config.policy;
 }
 
+void PrintAlertNotice(std::FILE* out, std::string_view rule, std::string_view severity,
+                      std::string_view message, int32_t pid) {
+  if (severity != "high" && severity != "critical") return;
+  std::string line = "!! alert [";
+  // Paths come from the traced program: no control character reaches the terminal.
+  for (std::string_view part : {severity, std::string_view("] "), rule, std::string_view(": "),
+                                message}) {
+    for (unsigned char c : part) {
+      if (c < 0x20 || c == 0x7f) {
+        char hex[5];
+        std::snprintf(hex, sizeof hex, "\\x%02x", c);
+        line += hex;
+      } else {
+        line += static_cast<char>(c);
+      }
+    }
+  }
+  line += " (pid " + std::to_string(pid) + ")\n";
+  std::fwrite(line.data(), 1, line.size(), out);
+  std::fflush(out);
+}
+
 void Analyzer::SetPluginStatuses(std::vector<PluginStatus> statuses) {
   plugins_ = std::move(statuses);
 }
@@ -136,6 +158,7 @@ void Analyzer::Alert(const AlertFacts& a) {
   if (!a.subject.empty()) alert_message_.append(" ").append(a.subject);
   events_.WriteAlert(alert_ts_ns_, a.rule, a.severity, alert_message_, a.pid);
   ++alerts_written_;
+  if (notices_) PrintAlertNotice(notices_, a.rule, a.severity, alert_message_, a.pid);
   summary_.AddAlert({a.pid, std::string(a.rule), std::string(a.severity),
                      SubjectKeyOf(a.subject_kind), std::string(a.subject), std::string(a.syscall)});
 }

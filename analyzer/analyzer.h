@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -48,6 +49,11 @@ class Analyzer : private AlertSink {
   // and under "path" otherwise; an empty subject is left out. Ignored after the summary.
   void AddExternalAlert(int32_t pid, std::string_view rule, std::string_view severity,
                         std::string_view subject, std::string_view syscall);
+
+  // Also prints every high or critical alert on `out` (one line, control characters escaped),
+  // for runs without a terminal view. Null: no notices.
+  void SetAlertNotices(std::FILE* out) { notices_ = out; }
+  std::FILE* alert_notices() const { return notices_; }
 
   // The external analysers' states, for the summary (call before OnEnd).
   void SetPluginStatuses(std::vector<PluginStatus> statuses);
@@ -126,8 +132,14 @@ class Analyzer : private AlertSink {
   uint64_t alert_ts_ns_ = 0;
   std::string alert_key_, alert_message_;
   std::string policy_;                 // named in the `sandbox` event
+  std::FILE* notices_ = nullptr;       // SetAlertNotices
   std::vector<PluginStatus> plugins_;  // the summary's `analyzers`
 };
+
+// "!! alert [high] RULE: MESSAGE (pid N)" on `out` for a high or critical alert, as the
+// terminal view prints it; nothing for other severities.
+void PrintAlertNotice(std::FILE* out, std::string_view rule, std::string_view severity,
+                      std::string_view message, int32_t pid);
 
 // CLOCK_REALTIME in nanoseconds.
 uint64_t NowNs();

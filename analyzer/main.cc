@@ -1,5 +1,5 @@
 // sandtrace-analyzer --in ENDPOINT [--out ENDPOINT...] [--config FILE]
-//                    [--plugin-dir DIR --plugin COMMAND...] [--ready-fd N]
+//                    [--plugin-dir DIR --plugin COMMAND...] [--alert-notices] [--ready-fd N]
 // Binds the tracer's channel, connects to every sink, loads the run's analysis configuration
 // (common/analysis_config.h), starts the plug-in analysers, reports readiness and runs the stage.
 #include <signal.h>
@@ -40,7 +40,7 @@ int Fail(int ready_fd, const std::string& message, int status) {
 
 int main(int argc, char** argv) {
   using namespace sandtrace;
-  Result<StageFlags> flags = StageFlags::Parse(argc, argv, {});
+  Result<StageFlags> flags = StageFlags::Parse(argc, argv, {"alert-notices"});
   if (!flags) return Fail(-1, flags.error().message(), 2);
   Result<long long> ready_fd = flags->GetInt("ready-fd", -1);
   if (!ready_fd) return Fail(-1, ready_fd.error().message(), 2);
@@ -83,6 +83,8 @@ int main(int argc, char** argv) {
 
   analyzer::Stage stage(std::move(*input), std::move(outputs), &plugins);
   if (flags->Has("config")) stage.analyzer().Configure(config);
+  // Without a terminal view (no -v) the severe alerts are still shown.
+  if (flags->Has("alert-notices")) stage.analyzer().SetAlertNotices(stderr);
   Status status = stage.Run(&g_stop);
   if (!status) {
     std::fprintf(stderr, "sandtrace-analyzer: %s\n", status.error().message().c_str());

@@ -194,6 +194,7 @@ void PluginHost::AcceptObject(Plugin& p, const msgpack::object& o, PluginOutput*
     }
   }
   if (const msgpack::object* v = Field(o, "syscall"); v) a.syscall = std::string(Str(*v));
+  if (const msgpack::object* v = Field(o, "message"); v) a.message = std::string(Str(*v));
   out->alerts.push_back(std::move(a));
 }
 

@@ -34,6 +34,7 @@ struct ExternalAlert {
   std::string severity;
   std::string subject;  // its `path`, `address` or `subject`, if any
   std::string syscall;
+  std::string message;
 };
 
 // What plug-ins sent back since the last call: `count` events packed back to back in `events`.

@@ -120,6 +120,9 @@ void Stage::FinishPlugins(const wire::End& end) {
 void Stage::Forward(PluginOutput& output) {
   for (const ExternalAlert& a : output.alerts) {
     analyzer_.AddExternalAlert(a.pid, a.rule, a.severity, a.subject, a.syscall);
+    if (analyzer_.alert_notices()) {
+      PrintAlertNotice(analyzer_.alert_notices(), a.rule, a.severity, a.message, a.pid);
+    }
   }
   if (output.count == 0) return;
   SendToOutputs(output.events.data(), output.events.size(), output.count);

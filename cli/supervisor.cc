@@ -218,7 +218,7 @@ Status Pipeline::StartSinks() {
     if (!stage) return stage.error();
     sinks_.push_back(*stage);
   }
-  {  // also without -v: it shows severe alerts
+  if (options_.verbosity > 0) {
     StageSpec spec{"terminal view", "sandtrace-sink-term",
                    {"--in", dir_.Endpoint("sink-term"), "--verbosity",
                     std::to_string(options_.verbosity)}};
@@ -241,6 +241,9 @@ Status Pipeline::StartAnalyzer() {
                  SIGKILL, kStageNice};
   for (const std::string& ep : sink_endpoints_) spec.args.insert(spec.args.end(), {"--out", ep});
   spec.args.insert(spec.args.end(), {"--config", dir_.File("analysis")});
+  // Without a terminal view the analyser itself prints high and critical alerts on stderr (a
+  // sink that decodes every event only for those would cost CPU on every run).
+  if (options_.verbosity == 0) spec.args.push_back("--alert-notices");
   if (!options_.analyzers.empty()) {
     spec.args.insert(spec.args.end(), {"--plugin-dir", dir_.path()});
     for (const std::string& command : options_.analyzers) {

@@ -265,5 +265,21 @@ TEST_F(AnalyzerTest, WithoutHelloTheFirstEventIsStillASandboxEvent) {
   EXPECT_EQ(Str(events[2], "run_id"), Str(events[0], "run_id"));
 }
 
+
+TEST(AlertNoticeTest, OnlySevereAlertsAndNoControlCharacters) {
+  char* text = nullptr;
+  size_t size = 0;
+  std::FILE* out = open_memstream(&text, &size);
+  ASSERT_NE(out, nullptr);
+  PrintAlertNotice(out, "ssh_key", "high", "SSH private key: openat /h/\x1b[2Jid_rsa", 42);
+  PrintAlertNotice(out, "network_attempt", "medium", "network access", 42);
+  PrintAlertNotice(out, "shadow_file", "critical", "password hashes\n", 7);
+  std::fclose(out);
+  EXPECT_EQ(std::string(text, size),
+            "!! alert [high] ssh_key: SSH private key: openat /h/\\x1b[2Jid_rsa (pid 42)\n"
+            "!! alert [critical] shadow_file: password hashes\\x0a (pid 7)\n");
+  free(text);
+}
+
 }  // namespace
 }  // namespace sandtrace::analyzer
