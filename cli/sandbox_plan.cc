@@ -312,6 +312,8 @@ Result<launcher::SandboxConfig> BuildSandboxConfig(const RunOptions& options,
 
   launcher::SeccompConfig seccomp;
   seccomp.deny = policy.syscalls.deny;
+  // Under --trace the denials go through the tracer, so they still stop it and are recorded.
+  seccomp.deny_through_tracer = !c.trace_filter.empty();
   Result<launcher::SeccompProgram> program = launcher::CompileSeccompFilter(seccomp);
   if (!program) {
     return PlainError(policy_source + ": syscalls.deny: " + program.error().message());

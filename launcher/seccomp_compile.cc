@@ -162,7 +162,7 @@ Result<std::vector<sock_filter>> ExportBpf(scmp_filter_ctx ctx) {
 
 // Fail closed if libseccomp generated something other than what the header promises (e.g. a
 // future version that stops sending x32 numbers to the bad-architecture action).
-Status CheckProgram(const SeccompProgram& program) {
+Status CheckProgram(const SeccompProgram& program, bool through_tracer) {
   auto run = [&](uint32_t arch, int nr, uint64_t arg0, uint64_t arg1) {
     seccomp_data d{};
     d.arch = arch;
@@ -171,13 +171,16 @@ Status CheckProgram(const SeccompProgram& program) {
     d.args[1] = arg1;
     return EvaluateSeccompFilter(program, d);
   };
-  const uint32_t eperm = SECCOMP_RET_ERRNO | kSeccompDenyErrno;
+  const uint32_t eperm = through_tracer ? SECCOMP_RET_TRACE | kTraceDenyEperm
+                                        : SECCOMP_RET_ERRNO | kSeccompDenyErrno;
+  const uint32_t enosys = through_tracer ? SECCOMP_RET_TRACE | kTraceDenyEnosys
+                                         : SECCOMP_RET_ERRNO | ENOSYS;
   const bool ok =
       run(AUDIT_ARCH_X86_64, SCMP_SYS(getpid), 0, 0) == SECCOMP_RET_ALLOW &&
       run(AUDIT_ARCH_X86_64, SCMP_SYS(reboot), 0, 0) == eperm &&
       run(AUDIT_ARCH_X86_64, SCMP_SYS(ioctl), 0, TIOCSTI | 1ull << 32) == eperm &&
       run(AUDIT_ARCH_X86_64, SCMP_SYS(clone), CLONE_NEWUSER, 0) == eperm &&
-      run(AUDIT_ARCH_X86_64, SCMP_SYS(clone3), 0, 0) == (SECCOMP_RET_ERRNO | ENOSYS) &&
+      run(AUDIT_ARCH_X86_64, SCMP_SYS(clone3), 0, 0) == enosys &&
       run(AUDIT_ARCH_X86_64, kX32SyscallBit | SCMP_SYS(getpid), 0, 0) == kSeccompBadArchAction &&
       run(AUDIT_ARCH_I386, 20, 0, 0) == kSeccompBadArchAction;
   if (!ok) return PlainError(Context("self-check of the compiled filter failed"));
@@ -205,7 +208,10 @@ Result<SeccompProgram> CompileSeccompFilter(const SeccompConfig& config) {
   int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, kSeccompBadArchAction);
   if (rc < 0) return Error{-rc, Context("seccomp_attr_set(SCMP_FLTATR_ACT_BADARCH)")};
 
-  const uint32_t deny = SCMP_ACT_ERRNO(kSeccompDenyErrno);
+  const uint32_t deny = config.deny_through_tracer ? SCMP_ACT_TRACE(kTraceDenyEperm)
+                                                   : SCMP_ACT_ERRNO(kSeccompDenyErrno);
+  const uint32_t no_clone3 = config.deny_through_tracer ? SCMP_ACT_TRACE(kTraceDenyEnosys)
+                                                        : SCMP_ACT_ERRNO(ENOSYS);
   for (const char* name : kAlwaysDenied) {
     if (Status s = AddRule(ctx.get(), deny, name, {}); !s) return s.error();
   }
@@ -213,7 +219,7 @@ Result<SeccompProgram> CompileSeccompFilter(const SeccompConfig& config) {
     const scmp_arg_cmp cmp{r.arg, r.op, r.a, r.b};
     if (Status s = AddRule(ctx.get(), deny, r.name, {cmp}); !s) return s.error();
   }
-  if (Status s = AddRule(ctx.get(), SCMP_ACT_ERRNO(ENOSYS), "clone3", {}); !s) return s.error();
+  if (Status s = AddRule(ctx.get(), no_clone3, "clone3", {}); !s) return s.error();
   for (const std::string& name : config.deny) {
     // clone3 keeps ENOSYS so libc falls back to clone, whose flags the filter can see.
     if (name == "clone3") continue;
@@ -228,7 +234,7 @@ Result<SeccompProgram> CompileSeccompFilter(const SeccompConfig& config) {
   if (!code) return code.error();
   Result<SeccompProgram> program = SeccompProgram::FromCode(std::move(*code));
   if (!program) return program.error();
-  if (Status s = CheckProgram(*program); !s) return s.error();
+  if (Status s = CheckProgram(*program, config.deny_through_tracer); !s) return s.error();
   return program;
 }
 

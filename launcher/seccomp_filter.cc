@@ -277,13 +277,30 @@ uint32_t EvaluateSeccompFilter(const SeccompProgram& program, const seccomp_data
   return SECCOMP_RET_KILL_PROCESS;  // not reached: validated programs end in RET
 }
 
-bool IsDeniedByFilter(const SeccompProgram& program, int nr, const uint64_t args[6]) {
+namespace {
+
+uint32_t EvaluateNative(const SeccompProgram& program, int nr, const uint64_t args[6]) {
   seccomp_data data;
   std::memset(&data, 0, sizeof data);
   data.nr = nr;
   data.arch = AUDIT_ARCH_X86_64;
   for (int i = 0; i < 6; ++i) data.args[i] = args[i];
-  return EvaluateSeccompFilter(program, data) == (SECCOMP_RET_ERRNO | kSeccompDenyErrno);
+  return EvaluateSeccompFilter(program, data);
+}
+
+}  // namespace
+
+bool IsDeniedByFilter(const SeccompProgram& program, int nr, const uint64_t args[6]) {
+  const uint32_t ret = EvaluateNative(program, nr, args);
+  return ret == (SECCOMP_RET_ERRNO | kSeccompDenyErrno) ||
+         ret == (SECCOMP_RET_TRACE | kTraceDenyEperm);
+}
+
+int DeniedErrno(const SeccompProgram& program, int nr, const uint64_t args[6]) {
+  const uint32_t ret = EvaluateNative(program, nr, args);
+  if (ret == (SECCOMP_RET_TRACE | kTraceDenyEperm)) return kSeccompDenyErrno;
+  if (ret == (SECCOMP_RET_TRACE | kTraceDenyEnosys)) return ENOSYS;
+  return 0;
 }
 
 }  // namespace sandtrace::launcher

@@ -45,7 +45,15 @@ inline constexpr uint32_t kSeccompBadArchAction = SECCOMP_RET_KILL_PROCESS;
 // Typed input from the policy (never TOML).
 struct SeccompConfig {
   std::vector<std::string> deny;  // extra syscall names from the policy's [syscalls] deny
+  // With the --trace pre-filter: every deny rule returns SECCOMP_RET_TRACE | kTraceDenyEperm
+  // (clone3: | kTraceDenyEnosys) instead of the errno, so that a denied call still stops the
+  // tracer, which refuses it (DeniedErrno) and records it. Without a tracer attached the
+  // kernel fails such a call with ENOSYS: it is refused either way.
+  bool deny_through_tracer = false;
 };
+
+inline constexpr uint32_t kTraceDenyEperm = 1;
+inline constexpr uint32_t kTraceDenyEnosys = 2;
 
 // A validated classic-BPF seccomp program (or empty: no filter). Every non-empty program has
 // passed ValidateCode, so EvaluateSeccompFilter can run it safely.
@@ -101,7 +109,12 @@ Status InstallSeccompFilter(const SeccompProgram& program);
 uint32_t EvaluateSeccompFilter(const SeccompProgram& program, const seccomp_data& data);
 
 // True when the kernel would fail native x86-64 syscall `nr` with these arguments with EPERM
-// because of `program` (SECCOMP_RET_ERRNO | EPERM). For the tracer at syscall entry.
+// because of `program` (SECCOMP_RET_ERRNO | EPERM), or when a deny_through_tracer program
+// says so (SECCOMP_RET_TRACE | kTraceDenyEperm). For the tracer at syscall entry.
 bool IsDeniedByFilter(const SeccompProgram& program, int nr, const uint64_t args[6]);
+
+// For a deny_through_tracer program: the errno the tracer must fail the call with (EPERM, or
+// ENOSYS for clone3), or 0 when the program lets it through.
+int DeniedErrno(const SeccompProgram& program, int nr, const uint64_t args[6]);
 
 }  // namespace sandtrace::launcher

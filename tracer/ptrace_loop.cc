@@ -326,6 +326,7 @@ void PtraceLoop::HandleSyscallStop(Tracee& t) {
     r.captures.clear();
     t.entry_mono_ns = now;
     t.in_syscall = true;
+    int denied_errno = 0;
     const CaptureSpec& spec = CapturesFor(r.nr);
     for (uint8_t i = 0; i < spec.count; ++i) {
       const ArgCapture& c = spec.items[i];
@@ -341,7 +342,11 @@ void PtraceLoop::HandleSyscallStop(Tracee& t) {
       }
       r.captures.push_back({c.arg, c.kind, copy.truncated, std::move(copy.bytes)});
     }
-    if (options_.seccomp && launcher::IsDeniedByFilter(*options_.seccomp, r.nr, r.args)) {
+    if (options_.seccomp_stops && options_.seccomp &&
+        (denied_errno = launcher::DeniedErrno(*options_.seccomp, r.nr, r.args)) != 0) {
+      Cancel(t, denied_errno);  // layer 7 hands its denials to us under --trace
+      if (denied_errno != EPERM) r.action = wire::Action::kAllow;  // clone3's ENOSYS
+    } else if (options_.seccomp && launcher::IsDeniedByFilter(*options_.seccomp, r.nr, r.args)) {
       r.action = wire::Action::kDeny;  // the kernel's seccomp filter answers EPERM
     } else if (options_.deny_later_execs && command_exec_done_ &&
                (r.nr == SYS_execve || r.nr == SYS_execveat)) {

@@ -55,10 +55,19 @@ def test_enforcement_is_unchanged_under_a_pre_filter(tmp_path):
     policy = tmp_path / "p.toml"
     policy.write_text('[syscalls]\ndeny = ["uname"]\n')
     out = tmp_path / "run.jsonl"
-    # uname is not selected, yet still denied by the kernel's layer 7 filter.
+    # uname is not selected, yet still denied (layer 7 hands its denials to the tracer under
+    # --trace, so the denial is recorded too).
     p = st.sandtrace("-o", out, "--policy", policy, "--trace", "file", command=["/bin/uname"],
                      trace_only=False)
     assert p.returncode == 1 and b"Operation not permitted" in p.stderr, st.describe(p)
+    unames = [e for e in st.syscalls(st.load_jsonl(out)) if e["syscall"] == "uname"]
+    assert [(e["action"], e["return_value"]) for e in unames] == [("deny", -1)], unames
+    # The same for the built-in hardening rules (here: a new user namespace).
+    p = st.sandtrace("-o", out, "--allow-exec", "--trace", "network",
+                     command=["/usr/bin/unshare", "-r", "/bin/true"], trace_only=False)
+    assert p.returncode != 0, st.describe(p)
+    denied = [e for e in st.syscalls(st.load_jsonl(out)) if e["action"] == "deny"]
+    assert denied and denied[0]["syscall"] == "unshare" and denied[0]["return_value"] == -1
     # A later exec (always traced) is still refused and recorded as deny.
     p = st.sandtrace("-o", out, "--trace", "network", command=["/bin/sh", "-c", "/bin/true"],
                      trace_only=False)

@@ -84,6 +84,29 @@ TEST(SeccompCompile, AllowedSyscallsStayAllowed) {
   }
 }
 
+TEST(SeccompCompile, DenialsThroughTheTracerKeepTheSameDecisions) {
+  SeccompConfig config;
+  config.deny = {"uname"};
+  const SeccompProgram direct = Compiled(config);
+  config.deny_through_tracer = true;
+  const SeccompProgram traced = Compiled(config);
+  const uint64_t none[6] = {};
+  const uint64_t new_user[6] = {CLONE_NEWUSER};
+  EXPECT_EQ(EvaluateSeccompFilter(traced, Data(AUDIT_ARCH_X86_64, SYS_reboot)),
+            SECCOMP_RET_TRACE | kTraceDenyEperm);
+  for (int nr : {SYS_reboot, SYS_uname, SYS_getpid, SYS_clone3, SYS_openat}) {
+    EXPECT_EQ(IsDeniedByFilter(traced, nr, none), IsDeniedByFilter(direct, nr, none)) << nr;
+  }
+  EXPECT_EQ(DeniedErrno(traced, SYS_uname, none), EPERM);
+  EXPECT_EQ(DeniedErrno(traced, SYS_clone, new_user), EPERM);
+  EXPECT_EQ(DeniedErrno(traced, SYS_clone, none), 0);
+  EXPECT_EQ(DeniedErrno(traced, SYS_clone3, none), ENOSYS);
+  EXPECT_EQ(DeniedErrno(traced, SYS_getpid, none), 0);
+  EXPECT_EQ(DeniedErrno(direct, SYS_uname, none), 0);  // the kernel answers those itself
+  // Foreign architectures are still killed by the kernel, not handed to the tracer.
+  EXPECT_EQ(EvaluateSeccompFilter(traced, Data(AUDIT_ARCH_I386, 20)), SECCOMP_RET_KILL_PROCESS);
+}
+
 TEST(SeccompTraceFilter, TracesTheSelectionAndLetsLayerEightThrough) {
   Result<SeccompProgram> program =
       CompileTraceFilter({SYS_openat, SYS_getpid, SYS_ptrace, SYS_kill});
