@@ -24,7 +24,8 @@ std::string StageDirectory() {
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
-Result<Stage> StartStage(const StageSpec& spec, int timeout_ms) {
+Result<Stage> LaunchStage(const StageSpec& spec, int* ready_fd) {
+  *ready_fd = -1;
   const std::string binary = StageDirectory() + "/" + spec.binary;
   if (access(binary.c_str(), X_OK) != 0) return ErrnoError(binary);
   int ready[2] = {-1, -1};
@@ -57,15 +58,29 @@ Result<Stage> StartStage(const StageSpec& spec, int timeout_ms) {
     execv(argv[0], argv.data());
     _exit(127);
   }
-  Stage stage{spec.name, pid, true, 0};
-  if (!spec.handshake) return stage;
-  close(ready[1]);
-  Status ready_status = AwaitReady(ready[0], timeout_ms, spec.name);
-  if (!ready_status) {
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-    return ready_status.error();
+  if (spec.handshake) {
+    close(ready[1]);
+    *ready_fd = ready[0];
   }
+  return Stage{spec.name, pid, true, 0};
+}
+
+Status AwaitStage(Stage* stage, int ready_fd, int timeout_ms) {
+  if (ready_fd < 0) return {};
+  Status ready_status = AwaitReady(ready_fd, timeout_ms, stage->name);
+  if (!ready_status) {
+    kill(stage->pid, SIGKILL);
+    waitpid(stage->pid, nullptr, 0);
+    stage->running = false;
+  }
+  return ready_status;
+}
+
+Result<Stage> StartStage(const StageSpec& spec, int timeout_ms) {
+  int ready_fd = -1;
+  Result<Stage> stage = LaunchStage(spec, &ready_fd);
+  if (!stage) return stage.error();
+  if (Status s = AwaitStage(&*stage, ready_fd, timeout_ms); !s) return s.error();
   return stage;
 }
 

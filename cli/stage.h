@@ -42,4 +42,10 @@ std::string StageDirectory();
 // On a failed handshake the stage is killed and reaped; the error carries its message.
 Result<Stage> StartStage(const StageSpec& spec, int timeout_ms);
 
+// The same in two steps, so that the wrapper can start other stages while this one gets
+// ready: LaunchStage returns at once (`*ready_fd`: the read end of its handshake pipe, or -1),
+// AwaitStage waits for the handshake, closes the fd, and kills and reaps the stage on failure.
+Result<Stage> LaunchStage(const StageSpec& spec, int* ready_fd);
+Status AwaitStage(Stage* stage, int ready_fd, int timeout_ms);
+
 }  // namespace sandtrace::cli

@@ -21,6 +21,7 @@
 #include "cli/path_patterns.h"
 #include "cli/sandbox_plan.h"
 #include "common/analysis_config.h"
+#include "common/ready_pipe.h"
 #include "policy/rules.h"
 #include "cli/stage.h"
 
@@ -28,6 +29,7 @@ namespace sandtrace::cli {
 namespace {
 
 constexpr int kReadyTimeoutMs = 20'000;
+constexpr int kGoFdInTracer = 4;
 constexpr int kStageNice = 5;  // analyser and sinks: see StageSpec::nice
 constexpr auto kGrace = std::chrono::seconds(5);  // before SIGKILL of a stage told to stop
 
@@ -152,6 +154,8 @@ class Pipeline {
   // What the analyser's reporting rules need: the policy's rules and lists, final paths.
   AnalysisConfig AnalysisPlan(const launcher::SandboxConfig& sandbox) const;
   Status StartTracer(const std::string& executable);
+  // Waits for the analyser's handshake, then tells the tracer to go on (or to give up).
+  Status AwaitStages();
   int Supervise();
   void Reap(pid_t pid, int status);
   void StopUpstreamFirst();
@@ -167,6 +171,8 @@ class Pipeline {
   Stage tracer_;
   Stage analyzer_;
   std::vector<Stage> sinks_;
+  int analyzer_ready_fd_ = -1;  // the analyser's handshake, until AwaitStages
+  int go_fd_ = -1;              // the tracer's go pipe, until AwaitStages
   bool aborting_ = false;
   std::string abort_reason_;
   // When the current upstream-most stage was told to stop (for SIGKILL escalation).
@@ -250,7 +256,8 @@ Status Pipeline::StartAnalyzer() {
       spec.args.insert(spec.args.end(), {"--plugin", command});
     }
   }
-  Result<Stage> stage = StartStage(spec, kReadyTimeoutMs);
+  // Not waited for here: the tracer builds the sandbox meanwhile (StartTracer, AwaitStages).
+  Result<Stage> stage = LaunchStage(spec, &analyzer_ready_fd_);
   if (!stage) return stage.error();
   analyzer_ = *stage;
   return {};
@@ -288,12 +295,35 @@ Status Pipeline::StartTracer(const std::string& executable) {
                "--timeout", std::to_string(options_.timeout_s),
                std::string("--follow-forks=") + (options_.follow_forks ? "true" : "false")};
   spec.args.insert(spec.args.end(), {"--sandbox", dir_.File("sandbox")});
+  // The tracer builds the sandbox while the analyser starts, and lets the command run only
+  // after "ok" on this pipe (AwaitStages).
+  int go[2];
+  if (pipe2(go, O_CLOEXEC) != 0) return ErrnoError("pipe2");
+  spec.fds.emplace_back(go[0], kGoFdInTracer);
+  spec.args.insert(spec.args.end(), {"--go-fd", std::to_string(kGoFdInTracer)});
   spec.args.push_back("--");
   spec.args.insert(spec.args.end(), options_.command.begin(), options_.command.end());
   Result<Stage> stage = StartStage(spec, 0);
-  if (!stage) return stage.error();
+  close(go[0]);
+  if (!stage) {
+    close(go[1]);
+    return stage.error();
+  }
   tracer_ = *stage;
+  go_fd_ = go[1];
   return {};
+}
+
+Status Pipeline::AwaitStages() {
+  Status ready = AwaitStage(&analyzer_, analyzer_ready_fd_, kReadyTimeoutMs);
+  analyzer_ready_fd_ = -1;
+  if (ready) {
+    ReportReady(go_fd_);  // "ok": the tracer connects and the command runs
+  } else {
+    ReportFailure(go_fd_, ready.error().message());  // the tracer kills the sandbox and exits
+  }
+  go_fd_ = -1;
+  return ready;
 }
 
 void Pipeline::Reap(pid_t pid, int status) {
@@ -431,6 +461,7 @@ int Pipeline::Run() {
   Status started = StartSinks();
   if (started) started = StartAnalyzer();
   if (started) started = StartTracer(executable);
+  if (started) started = AwaitStages();
   if (!started) {
     Say(started.error().message());
     KillAll();

@@ -1,5 +1,7 @@
 #include "tracer/tracer.h"
 
+#include "common/ready_pipe.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -9,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/ready_pipe.h"
 #include "launcher/launch.h"
 #include "tracer/clock.h"
 #include "tracer/ptrace_loop.h"
@@ -118,8 +121,15 @@ Result<TracerConfig> ConfigFromFlags(const StageFlags& flags) {
   if (!timeout) return timeout.error();
   if (*timeout < 0 || *timeout > 1'000'000'000) return PlainError("--timeout out of range");
   c.timeout_s = static_cast<int>(*timeout);
+  Result<long long> go_fd = flags.GetInt("go-fd", -1);
+  if (!go_fd) return go_fd.error();
+  c.go_fd = static_cast<int>(*go_fd);
   return c;
 }
+
+namespace {
+constexpr int kGoTimeoutMs = 60'000;
+}  // namespace
 
 int RunTracer(const TracerConfig& config) {
   // Orphans of the traced tree are re-parented to us, so the tree can always be killed whole.
@@ -140,6 +150,15 @@ int RunTracer(const TracerConfig& config) {
   if (!launched) {
     fprintf(stderr, "sandtrace: %s\n", launched.error().message().c_str());
     return 125;
+  }
+  // The command waits stopped before its exec; the analyser is ready (bound) once this returns,
+  // so the connection below is made at once.
+  if (config.go_fd >= 0) {
+    if (Status go = AwaitReady(config.go_fd, kGoTimeoutMs, "the pipeline"); !go) {
+      if (launched->init_pid > 0) kill(launched->init_pid, SIGKILL);
+      if (launched->pid > 0) kill(launched->pid, SIGKILL);
+      return 1;  // the wrapper reports why the pipeline did not start
+    }
   }
   Result<wire::Sender> sender = wire::Sender::Connect(config.endpoint);
   if (!sender) {

@@ -20,10 +20,14 @@ struct TracerConfig {
   int timeout_s = 30;
   std::string sandbox_file;  // the compiled sandbox configuration (launcher/sandbox_config.h);
                              // empty: trace-only defaults
+  // --go-fd: the sandbox is built (the command stopped before its exec) while the analyser
+  // starts; the tracer connects and lets the command run only after the wrapper's "ok" on
+  // this fd (common/ready_pipe.h). -1: no wait.
+  int go_fd = -1;
 };
 
 // From the tracer's flags: --out, --run-id, --host, --exec, --timeout, --follow-forks,
-// --sandbox FILE, -- ARGV...
+// --sandbox FILE, --go-fd N, -- ARGV...
 Result<TracerConfig> ConfigFromFlags(const StageFlags& flags);
 
 // Runs the whole trace; returns sandtrace's exit status.
