@@ -30,9 +30,8 @@ size_t ComponentCount(const std::string& tail) {
   return count;
 }
 
-// Every entry below `dir` whose last components match `tail` (fnmatch, '/' not crossed).
-void Walk(const std::string& dir, const std::string& relative, const std::string& tail,
-          size_t tail_components, int depth, size_t* budget, std::vector<std::string>* out) {
+void WalkBelow(const std::string& dir, const std::string& relative, int depth, size_t* budget,
+               const PathMatch& match, std::vector<std::string>* out) {
   DIR* d = opendir(dir.c_str());
   if (!d) return;
   while (dirent* e = readdir(d)) {
@@ -42,11 +41,10 @@ void Walk(const std::string& dir, const std::string& relative, const std::string
     if (name == "." || name == "..") continue;
     const std::string path = dir + "/" + name;
     const std::string rel = relative.empty() ? name : relative + "/" + name;
-    const std::string last = LastComponents(rel, tail_components);
-    if (!last.empty() && fnmatch(tail.c_str(), last.c_str(), FNM_PATHNAME | FNM_PERIOD) == 0) {
+    if (match(rel)) {
       out->push_back(path);
     } else if (e->d_type == DT_DIR && depth > 0 && name != ".git" && name != "node_modules") {
-      Walk(path, rel, tail, tail_components, depth - 1, budget, out);
+      WalkBelow(path, rel, depth - 1, budget, match, out);
     }
   }
   closedir(d);
@@ -79,9 +77,14 @@ void ExpandOne(const std::string& pattern, const std::vector<std::string>& searc
       raw = roots;
     } else if (rest[0] == '/' && rest.find("**") == std::string::npos) {
       const std::string tail = rest.substr(1);
+      const size_t components = ComponentCount(tail);
+      const PathMatch match = [&](const std::string& relative) {
+        const std::string last = LastComponents(relative, components);
+        return !last.empty() &&
+               fnmatch(tail.c_str(), last.c_str(), FNM_PATHNAME | FNM_PERIOD) == 0;
+      };
       for (const std::string& root : roots) {
-        size_t budget = kPatternWalkBudget;
-        Walk(root, "", tail, ComponentCount(tail), kPatternDepth, &budget, &raw);
+        for (std::string& path : FindBelow(root, kPatternDepth, match)) raw.push_back(path);
       }
     }
   }
@@ -96,6 +99,18 @@ std::string CanonicalPath(const std::string& path) {
   std::string out = real;
   free(real);
   return out;
+}
+
+std::vector<std::string> FindBelow(const std::string& dir, int max_depth, const PathMatch& match) {
+  std::vector<std::string> found;
+  size_t budget = kPatternWalkBudget;
+  WalkBelow(dir, "", max_depth, &budget, match, &found);
+  return found;
+}
+
+bool IsUnder(const std::string& path, const std::string& dir) {
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+                         (dir == "/" || path[dir.size()] == '/'));
 }
 
 void AddUnique(std::vector<std::string>* list, const std::string& item) {

@@ -10,6 +10,7 @@
 // .git and node_modules directories and stop after kPatternWalkBudget entries per pattern.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,16 @@ inline constexpr size_t kPatternWalkBudget = 20000;
 std::vector<std::string> ExpandPathPattern(const std::string& pattern,
                                            const std::vector<std::string>& homes,
                                            const std::vector<std::string>& search_roots);
+
+// Matches a path relative to the walked directory ("a/b/.env").
+using PathMatch = std::function<bool(const std::string& relative)>;
+
+// Entries below `dir` (at most `max_depth` levels down) that `match` accepts; a matching
+// directory is not entered. Skips .git and node_modules; stops after kPatternWalkBudget entries.
+std::vector<std::string> FindBelow(const std::string& dir, int max_depth, const PathMatch& match);
+
+// True when `path` is `dir` or lies below it (lexically; both canonical).
+bool IsUnder(const std::string& path, const std::string& dir);
 
 // realpath(3) as a string; empty when `path` does not exist.
 std::string CanonicalPath(const std::string& path);

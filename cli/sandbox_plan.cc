@@ -35,7 +35,6 @@ const char* const kVisibleTopLevel[] = {"bin",   "dev",  "etc",  "lib", "lib32",
 const char* const kHiddenNested[] = {"/var/tmp", "/var/lib/docker", "/var/spool",
                                      "/var/mail", "/var/crash"};
 constexpr int kDotEnvDepth = 4;
-constexpr size_t kDotEnvMaxEntries = 20000;
 
 bool Exists(const std::string& path) {
   struct stat st;
@@ -79,24 +78,6 @@ std::string ElfInterpreter(const std::string& path) {
   return interp;
 }
 
-void WalkForDotEnv(const std::string& dir, int depth, std::vector<std::string>* found,
-                   size_t* budget) {
-  DIR* d = opendir(dir.c_str());
-  if (!d) return;
-  while (dirent* e = readdir(d)) {
-    if (*budget == 0) break;
-    --*budget;
-    const std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    const std::string path = dir + "/" + name;
-    if (name == ".env" || name.rfind(".env.", 0) == 0) {
-      found->push_back(path);
-    } else if (e->d_type == DT_DIR && depth > 0 && name != ".git" && name != "node_modules") {
-      WalkForDotEnv(path, depth - 1, found, budget);
-    }
-  }
-  closedir(d);
-}
 
 }  // namespace
 
@@ -142,22 +123,17 @@ std::vector<std::string> InterpreterChain(const std::string& path) {
 }
 
 std::vector<std::string> FindDotEnvFiles(const std::string& dir, int max_depth) {
-  std::vector<std::string> found;
-  size_t budget = kDotEnvMaxEntries;
-  WalkForDotEnv(dir, max_depth, &found, &budget);
-  return found;
+  return FindBelow(dir, max_depth, [](const std::string& relative) {
+    const std::string_view name = std::string_view(relative).substr(relative.rfind('/') + 1);
+    return name == ".env" || name.starts_with(".env.");
+  });
 }
 
 namespace {
 
-bool Under(const std::string& path, const std::string& dir) {
-  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
-                         (dir == "/" || path[dir.size()] == '/'));
-}
-
 bool UnderAny(const std::string& path, const char* const* dirs, size_t count) {
   for (size_t i = 0; i < count; ++i) {
-    if (Under(path, dirs[i])) return true;
+    if (IsUnder(path, dirs[i])) return true;
   }
   return false;
 }
@@ -177,8 +153,8 @@ std::vector<std::string> HomeDirectories() {
 // would cover it.
 void KeepVisible(launcher::SandboxConfig* c, const std::string& path) {
   bool covered = UnderAny(path, kPrivateTmpfs, std::size(kPrivateTmpfs));
-  for (const std::string& hidden : c->hidden_paths) covered = covered || Under(path, hidden);
-  for (const std::string& rw : c->writable_paths) covered = covered && !Under(path, rw);
+  for (const std::string& hidden : c->hidden_paths) covered = covered || IsUnder(path, hidden);
+  for (const std::string& rw : c->writable_paths) covered = covered && !IsUnder(path, rw);
   if (covered && path != "/tmp" && path != "/run" && path != "/dev/shm") {
     AddUnique(&c->visible_paths, path);
   }
@@ -228,11 +204,6 @@ Result<launcher::SandboxConfig> BuildSandboxConfig(const RunOptions& options,
       if (!filter) return filter.error();
       c.trace_filter = filter->Serialize();
     }
-  }
-  // Checked in both modes: a policy with a misspelt name is wrong even when nothing is denied.
-  if (Result<std::vector<int>> deny = launcher::ResolveSyscallNumbers(policy.syscalls.deny);
-      !deny) {
-    return PlainError(policy_source + ": syscalls.deny: " + deny.error().message());
   }
   if (c.trace_only) return c;
 

@@ -117,11 +117,6 @@ class RunDirectory {
   std::string path_;
 };
 
-bool Under(const std::string& path, const std::string& dir) {
-  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
-                         path[dir.size()] == '/');
-}
-
 // Where the command starts: the caller's working directory, unless the restricted view hides
 // it (below a hidden directory or a private tmpfs, and no bind mount brings it back); then "/", as
 // launcher/mount_view.cc does.
@@ -129,13 +124,13 @@ std::string CommandWorkingDirectory(const launcher::SandboxConfig& sandbox, cons
   if (sandbox.trace_only || cwd.empty()) return cwd;
   for (const auto* list : {&sandbox.writable_paths, &sandbox.visible_paths}) {
     for (const std::string& bound : *list) {
-      if (Under(cwd, bound)) return cwd;
+      if (IsUnder(cwd, bound)) return cwd;
     }
   }
   std::vector<std::string> covered = sandbox.hidden_paths;
   covered.insert(covered.end(), {"/tmp", "/run", "/dev/shm"});
   for (const std::string& dir : covered) {
-    if (cwd != dir && Under(cwd, dir)) return "/";  // the mount point itself is still there
+    if (cwd != dir && IsUnder(cwd, dir)) return "/";  // the mount point itself is still there
   }
   return cwd;
 }
