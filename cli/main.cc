@@ -1,6 +1,9 @@
 // sandtrace: the user-facing command. `sandtrace run ...` parses the command line and runs the
-// pipeline (cli/supervisor.h), `sandtrace query ...` reads a SQLite output (cli/query.h);
-// nothing else lives here.
+// pipeline (cli/supervisor.h), `sandtrace query ...` reads a SQLite output (cli/query.h),
+// `sandtrace collect ...` execs the collector (sinks/collector.h); nothing else lives here.
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -9,6 +12,7 @@
 #include "cli/query.h"
 #include "cli/run_options.h"
 #include "cli/sandbox_plan.h"
+#include "cli/stage.h"
 #include "cli/supervisor.h"
 
 namespace {
@@ -19,6 +23,8 @@ Commands:
   run [OPTIONS] [--] PROGRAM [ARGS...]   run PROGRAM sandboxed and traced (see: sandtrace run --help)
   query DB 'SQL' | --report NAME         read-only SQL and reports over a SQLite output
                                          (see: sandtrace query --help)
+  collect --listen ENDPOINT -o FILE.db   receive the traces of `run --publish ENDPOINT` runs
+                                         (see: sandtrace collect --help)
 
 Options:
   -h, --help      this text
@@ -54,6 +60,16 @@ int main(int argc, char** argv) {
       return 2;
     }
     return 0;
+  }
+  if (args[0] == "collect") {
+    // The collector is its own long-lived process; it parses the arguments itself.
+    const std::string binary = sandtrace::cli::StageDirectory() + "/sandtrace-collector";
+    std::vector<char*> argv_collect{const_cast<char*>(binary.c_str())};
+    for (int i = 2; i < argc; ++i) argv_collect.push_back(argv[i]);
+    argv_collect.push_back(nullptr);
+    execv(binary.c_str(), argv_collect.data());
+    fprintf(stderr, "sandtrace: %s: %s\n", binary.c_str(), strerror(errno));
+    return 1;
   }
   if (args[0] != "run") {
     fprintf(stderr, "sandtrace: unknown command '%s'\n%s", args[0].c_str(), kUsage);

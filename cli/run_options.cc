@@ -103,6 +103,16 @@ Result<RunOptions> ParseRunOptions(const std::vector<std::string>& args) {
     } else if (Result<bool> r = value_of(arg, "--trace", &value); !r || *r) {
       if (!r) return r.error();
       o.trace = value;
+    } else if (Result<bool> r = value_of(arg, "--publish", &value); !r || *r) {
+      if (!r) return r.error();
+      if (value.rfind("tcp://", 0) != 0 && value.rfind("ipc://", 0) != 0) {
+        return PlainError("--publish " + value +
+                          ": use tcp://HOST:PORT (or ipc://PATH) of a `sandtrace collect`");
+      }
+      for (const std::string& p : o.publish) {
+        if (p == value) return PlainError("--publish " + value + ": given twice");
+      }
+      o.publish.push_back(value);
     } else if (Result<bool> r = value_of(arg, "--analyzer", &value); !r || *r) {
       if (!r) return r.error();
       if (value.empty()) return PlainError("--analyzer: empty command");
@@ -156,6 +166,9 @@ Run COMMAND in the sandbox and record every syscall it makes.
   --allow-exec          allow COMMAND to execute other programs
   -o, --output FILE     write the trace (repeatable): .jsonl/.ndjson/.json -> JSONL,
                         .db/.sqlite/.sqlite3 -> SQLite (appends a run), - -> JSONL on stdout
+  --publish ENDPOINT    also send the trace to a collector (`sandtrace collect --listen
+                        ENDPOINT`, e.g. tcp://10.0.0.5:7300; repeatable); it must answer
+                        within 5 s or the command does not run
   --analyzer CMD        also run CMD (a shell command) as an external analyser: it receives
                         the events and may send alerts back (repeatable; docs/plugins.md)
   --timeout N           kill the whole process tree after N seconds (default 30; 0 = none)

@@ -24,8 +24,9 @@ struct RunOptions {
   bool allow_net = false;
   bool allow_exec = false;
   std::vector<Output> outputs;
-  std::vector<std::string> analyzers;
-  std::string trace;  // --trace: the selection of cli/trace_selection.h ("" = everything)  // --analyzer: external analyser commands (sh -c)
+  std::vector<std::string> publish;    // --publish: collector endpoints
+  std::vector<std::string> analyzers;  // --analyzer: external analyser commands (sh -c)
+  std::string trace;  // --trace: the selection of cli/trace_selection.h ("" = everything)
   int timeout_s = 30;
   bool timeout_given = false;
   bool trace_only = false;

@@ -219,6 +219,17 @@ Status Pipeline::StartSinks() {
     if (!stage) return stage.error();
     sinks_.push_back(*stage);
   }
+  for (size_t i = 0; i < options_.publish.size(); ++i) {
+    const std::string& to = options_.publish[i];
+    StageSpec spec{"collector " + to, "sandtrace-sink-publish",
+                   {"--in", dir_.Endpoint("publish-" + std::to_string(i)), "--to", to,
+                    "--run-id", run_id_, "--host", HostName()}};
+    spec.nice = kStageNice;
+    sink_endpoints_.push_back(spec.args[1]);
+    Result<Stage> stage = StartStage(spec, kReadyTimeoutMs);
+    if (!stage) return stage.error();
+    sinks_.push_back(*stage);
+  }
   if (options_.verbosity > 0) {
     StageSpec spec{"terminal view", "sandtrace-sink-term",
                    {"--in", dir_.Endpoint("sink-term"), "--verbosity",

@@ -82,7 +82,14 @@ Status EventStream::WriteEvent(const msgpack::object& event) {
   return sink_->Write(event);
 }
 
-Status EventStream::WriteGap(uint64_t lost_records, uint64_t lost_messages) {
+Status EventStream::DeliverGap(uint64_t lost_records, uint64_t lost_messages,
+                               std::string_view stage) {
+  if (finished_) return {};
+  return WriteGap(lost_records, lost_messages, stage);
+}
+
+Status EventStream::WriteGap(uint64_t lost_records, uint64_t lost_messages,
+                             std::string_view stage) {
   msgpack::sbuffer buffer;
   Packer p(buffer);
   p.pack_map(5);
@@ -91,7 +98,7 @@ Status EventStream::WriteGap(uint64_t lost_records, uint64_t lost_messages) {
   PackText(p, "timestamp");
   PackText(p, NowTimestamp());
   PackText(p, "stage");
-  PackText(p, kSinkStage);
+  PackText(p, stage);
   PackText(p, "lost_records");
   p.pack_uint64(lost_records);
   PackText(p, "lost_messages");

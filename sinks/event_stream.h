@@ -35,6 +35,9 @@ class EventStream {
   // message is delivered too; other message types are ignored. Returns the sink's error.
   Status Deliver(const wire::Message& message);
 
+  // Writes a `gap` event for records lost at another hop (e.g. "publisher->collector").
+  Status DeliverGap(uint64_t lost_records, uint64_t lost_messages, std::string_view stage);
+
   // Passes a pause in the stream on to the sink (Sink::Idle).
   Status Idle();
 
@@ -55,7 +58,8 @@ class EventStream {
     uint64_t errors = 0;
   };
 
-  Status WriteGap(uint64_t lost_records, uint64_t lost_messages);
+  Status WriteGap(uint64_t lost_records, uint64_t lost_messages,
+                  std::string_view stage = kSinkStage);
   Status WriteEvent(const msgpack::object& event);
   void Observe(const msgpack::object& event, std::string_view type);
   msgpack::object_handle FallbackSummary(std::string_view reason) const;

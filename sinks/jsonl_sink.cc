@@ -1,10 +1,12 @@
 #include "sinks/jsonl_sink.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 
+#include "sinks/event_fields.h"
 #include "sinks/json_writer.h"
 
 namespace sandtrace::sinks {
@@ -24,13 +26,43 @@ Result<std::unique_ptr<JsonlSink>> JsonlSink::AdoptFd(int fd) {
   return std::unique_ptr<JsonlSink>(new JsonlSink(fd, name));
 }
 
+Result<std::unique_ptr<JsonlSink>> JsonlSink::OpenAppend(const std::string& path,
+                                                         std::optional<uint64_t> cut_to) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoError("cannot open JSONL output " + path + " for appending");
+  std::unique_ptr<JsonlSink> sink(new JsonlSink(fd, path));
+  struct stat st;
+  if (fstat(fd, &st) != 0) return ErrnoError("stat JSONL output " + path);
+  if (!S_ISREG(st.st_mode)) return PlainError("JSONL output " + path + " is not a regular file");
+  if (cut_to && static_cast<uint64_t>(st.st_size) > *cut_to &&
+      ftruncate(fd, static_cast<off_t>(*cut_to)) != 0) {
+    return ErrnoError("cut JSONL output " + path + " back to its last commit");
+  }
+  return sink;
+}
+
+Result<uint64_t> JsonlSink::FileSize() const {
+  struct stat st;
+  if (fd_ < 0 || fstat(fd_, &st) != 0) return ErrnoError("stat JSONL output " + name_);
+  return static_cast<uint64_t>(st.st_size) + buffer_.size();
+}
+
 JsonlSink::~JsonlSink() {
   if (fd_ >= 0) close(fd_);
 }
 
-Status JsonlSink::Write(const msgpack::object& event) {
+Status JsonlSink::Write(const msgpack::object& event) { return Write(event, {}); }
+
+Status JsonlSink::Write(const msgpack::object& event, std::string_view run_id) {
   if (fd_ < 0) return PlainError("JSONL output " + name_ + " is closed");
   AppendJson(event, &buffer_);
+  if (!run_id.empty() && event.type == msgpack::type::MAP && event.via.map.size > 0 &&
+      Field(event, "run_id") == nullptr) {
+    buffer_.Commit(buffer_.data() + buffer_.size() - 1);  // reopen the object: drop its '}'
+    buffer_.Append(",\"run_id\":");
+    AppendJsonString(run_id, &buffer_);
+    buffer_.Append('}');
+  }
   buffer_.Append('\n');
   if (buffer_.size() >= kJsonlBufferLimit) return Flush();
   return {};

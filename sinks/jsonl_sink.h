@@ -6,7 +6,9 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/result.h"
 #include "sinks/sink.h"
@@ -23,9 +25,19 @@ class JsonlSink : public Sink {
   // Takes ownership of the open, writable descriptor `fd` (1 for `-o -`); it is closed at the
   // end. Fails when fd is not open for writing.
   static Result<std::unique_ptr<JsonlSink>> AdoptFd(int fd);
+  // Opens `path` for appending (created if missing), for `sandtrace collect`. When `cut_to` is
+  // given and the file is longer, it is first cut back to that many bytes: what a collector
+  // wrote after its last commit, which the publishers send again.
+  static Result<std::unique_ptr<JsonlSink>> OpenAppend(const std::string& path,
+                                                        std::optional<uint64_t> cut_to);
   ~JsonlSink() override;
 
   Status Write(const msgpack::object& event) override;
+  // The same, adding "run_id" to an event that has none (a collector's file holds many runs).
+  Status Write(const msgpack::object& event, std::string_view run_id);
+  // The file's size once everything written so far is flushed.
+  Result<uint64_t> FileSize() const;
+  const std::string& name() const { return name_; }
   Status Flush() override;
   Status Close() override;
 

@@ -97,6 +97,18 @@ CREATE TABLE IF NOT EXISTS gaps (
   lost_messages INTEGER
 );
 CREATE INDEX IF NOT EXISTS syscalls_run_syscall ON syscalls(run_id, syscall);
+CREATE TABLE IF NOT EXISTS streams (
+  run_id TEXT PRIMARY KEY,
+  host TEXT,
+  next_seq INTEGER NOT NULL,
+  next_index INTEGER NOT NULL,
+  finished INTEGER NOT NULL DEFAULT 0,
+  updated TEXT
+);
+CREATE TABLE IF NOT EXISTS collector_files (
+  path TEXT PRIMARY KEY,
+  size INTEGER NOT NULL
+);
 CREATE INDEX IF NOT EXISTS syscalls_run_pid ON syscalls(run_id, pid);
 CREATE INDEX IF NOT EXISTS syscalls_path ON syscalls(path);
 CREATE INDEX IF NOT EXISTS processes_run_pid ON processes(run_id, pid);

@@ -17,6 +17,12 @@
 //              path is args.decoded.path, decoded the JSON text of args.decoded (or NULL).
 //   alerts     reporting rules that fired; event is the triggering event as JSON.
 //   gaps       records lost between two pipeline stages (empty in a healthy run).
+//   streams    `sandtrace collect` only: per published run, the next message it expects
+//              (next_seq, next_index) and whether the run's stream ended (finished); written
+//              in the same transaction as the rows, so after a restart the collector knows
+//              exactly what it has and what publishers must resend.
+//   collector_files  `sandtrace collect` only: the size of each JSONL output at the last
+//              commit; a restarted collector cuts the file back to it (the rest is resent).
 // Indexes: syscalls(run_id, syscall) (also serves run_id alone), syscalls(run_id, pid),
 //   syscalls(path), syscalls(run_id, seq) WHERE category = 'network', processes(run_id, pid),
 //   execs(run_id, process), execs(path), runs(start), alerts(run_id), alerts(rule), gaps(run_id).
@@ -24,7 +30,7 @@
 //   connections (connect/bind/sendto/sendmsg with an address), files_written (also opens with
 //   a write flag), files_read, network_connections, process_tree, syscall_counts,
 //   denied_syscalls.
-// Versions: 1 had no execs, runs.alert_count, processes.spawn_seq, files, connections, and
+// Versions: 2 had no streams and collector_files (created when missing). 1 had no execs, runs.alert_count, processes.spawn_seq, files, connections, and
 //   files_written only had the file_write category. A version-1 database is upgraded in place
 //   (columns added, views created afresh) by the first run that writes to it.
 #pragma once
@@ -34,7 +40,7 @@
 
 namespace sandtrace::sinks {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // Creates what is missing of the schema in one write transaction and stamps user_version.
 // Fails on a newer schema version or when the database cannot be written.

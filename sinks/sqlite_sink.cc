@@ -61,11 +61,11 @@ std::string RandomRunId() {
 
 }  // namespace
 
-Result<std::unique_ptr<SqliteSink>> SqliteSink::Open(const std::string& path) {
+Result<std::shared_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
   Result<std::unique_ptr<Database>> db = Database::Open(path);
   if (!db) return db.error();
-  std::unique_ptr<SqliteSink> sink(new SqliteSink(std::move(*db)));
-  Database* d = sink->db_.get();
+  std::shared_ptr<SqliteStore> store(new SqliteStore(std::move(*db)));
+  Database* d = store->db();
   if (Status s = d->Exec("PRAGMA busy_timeout = " + std::to_string(kBusyTimeoutMs), "busy_timeout");
       !s) {
     return s.error();
@@ -81,11 +81,11 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::Open(const std::string& path) {
     return s.error();
   }
   if (Status s = EnsureSchema(d); !s) return s.error();
-  if (Status s = sink->Prepare(); !s) return s.error();
-  return sink;
+  if (Status s = store->Prepare(); !s) return s.error();
+  return store;
 }
 
-Status SqliteSink::Prepare() {
+Status SqliteStore::Prepare() {
   const std::pair<Statement*, const char*> all[] = {
       {&sql_.insert_run, kInsertRun},
       {&sql_.finish_run, kFinishRun},
@@ -105,27 +105,62 @@ Status SqliteSink::Prepare() {
   return {};
 }
 
-Status SqliteSink::Begin() {
-  if (in_transaction_ && rows_in_transaction_ >= kCommitRows) {
-    if (Status s = Commit(); !s) return s;
-  }
+Status SqliteStore::Begin() {
   if (in_transaction_) return {};
   if (Status s = db_->Exec("BEGIN IMMEDIATE", "BEGIN IMMEDIATE"); !s) return s;
   in_transaction_ = true;
-  rows_in_transaction_ = 0;
+  rows_ = 0;
   transaction_start_ = std::chrono::steady_clock::now();
   return {};
 }
 
-Status SqliteSink::Commit() {
+Status SqliteStore::Commit() {
   if (!in_transaction_) return {};
   in_transaction_ = false;
+  rows_ = 0;
   return db_->Exec("COMMIT", "COMMIT");
 }
 
+Result<std::unique_ptr<SqliteSink>> SqliteSink::Open(const std::string& path) {
+  Result<std::shared_ptr<SqliteStore>> store = SqliteStore::Open(path);
+  if (!store) return store.error();
+  return std::unique_ptr<SqliteSink>(new SqliteSink(std::move(*store), true));
+}
+
+std::unique_ptr<SqliteSink> SqliteSink::InStore(std::shared_ptr<SqliteStore> store) {
+  return std::unique_ptr<SqliteSink>(new SqliteSink(std::move(store), false));
+}
+
+Status SqliteSink::Resume(const std::string& run_id) {
+  Database* db = store_->db();
+  Result<Statement> last = db->Prepare("SELECT COALESCE(MAX(seq), 0) FROM syscalls WHERE run_id = ?1");
+  if (!last) return last.error();
+  last->BindText(1, run_id);
+  Result<bool> row = last->Step();
+  if (!row) return row.error();
+  seq_ = *row ? last->ColumnInt(0) : 0;
+  // The live processes: rows without an end, the latest row of a pid winning.
+  Result<Statement> live = db->Prepare(
+      "SELECT pid, rowid FROM processes WHERE run_id = ?1 AND end_time IS NULL ORDER BY rowid");
+  if (!live) return live.error();
+  live->BindText(1, run_id);
+  process_rows_.clear();
+  for (;;) {
+    Result<bool> more = live->Step();
+    if (!more) return more.error();
+    if (!*more) break;
+    process_rows_[live->ColumnInt(0)] = live->ColumnInt(1);
+  }
+  run_id_ = run_id;
+  return {};
+}
+
 Status SqliteSink::Write(const msgpack::object& event) {
-  if (Status s = Begin(); !s) return s;
-  ++rows_in_transaction_;
+  if (commits_ && store_->in_transaction() && store_->rows() >= kCommitRows) {
+    if (Status s = store_->Commit(); !s) return s;
+  }
+  if (Status s = store_->Begin(); !s) return s;
+  store_->CountRow();
   const std::string_view type = EventType(event);
   if (type == "sandbox") {
     if (!run_id_.empty()) return {};  // a repeated sandbox event adds nothing
@@ -143,19 +178,19 @@ Status SqliteSink::Write(const msgpack::object& event) {
 }
 
 Status SqliteSink::Flush() {
-  const auto age = std::chrono::steady_clock::now() - transaction_start_;
-  if (rows_in_transaction_ < kCommitRows && age < std::chrono::milliseconds(kCommitIntervalMs)) {
+  if (!commits_) return {};
+  if (store_->rows() < kCommitRows && store_->age() < std::chrono::milliseconds(kCommitIntervalMs)) {
     return {};
   }
-  return Commit();
+  return store_->Commit();
 }
 
-Status SqliteSink::Idle() { return Commit(); }
+Status SqliteSink::Idle() { return commits_ ? store_->Commit() : Status{}; }
 
 Status SqliteSink::Close() {
-  Status committed = Commit();
-  sql_ = Statements{};
-  db_.reset();
+  Status committed = commits_ ? store_->Commit() : Status{};
+  store_.reset();
+  process_rows_.clear();
   return committed;
 }
 
@@ -164,7 +199,7 @@ Status SqliteSink::StartRun(const msgpack::object* sandbox) {
   const msgpack::object& e = sandbox != nullptr ? *sandbox : kNil;
   run_id_ = std::string(TextField(e, "run_id"));
   if (run_id_.empty()) run_id_ = RandomRunId();
-  Statement& s = sql_.insert_run;
+  Statement& s = store_->sql().insert_run;
   s.BindText(1, run_id_);
   s.Bind(2, Field(e, "host"));
   s.Bind(3, Field(e, "command"));
@@ -175,14 +210,14 @@ Status SqliteSink::StartRun(const msgpack::object* sandbox) {
   s.Bind(8, Field(e, "follow_forks"));
   s.Bind(9, Field(e, "layers"));
   Status inserted = s.Run();
-  if (!inserted && (db_->last_error_code() & 0xff) == SQLITE_CONSTRAINT) {
-    return PlainError("sqlite " + db_->path() + ": run " + run_id_ + " is already recorded");
+  if (!inserted && (store_->db()->last_error_code() & 0xff) == SQLITE_CONSTRAINT) {
+    return PlainError("sqlite " + store_->db()->path() + ": run " + run_id_ + " is already recorded");
   }
   return inserted;
 }
 
 Status SqliteSink::InsertSyscall(const msgpack::object& e) {
-  Statement& s = sql_.insert_syscall;
+  Statement& s = store_->sql().insert_syscall;
   s.BindText(1, run_id_);
   s.BindInt(2, ++seq_);
   s.Bind(3, Field(e, "timestamp"));
@@ -213,7 +248,7 @@ Status SqliteSink::InsertSyscall(const msgpack::object& e) {
 Result<int64_t> SqliteSink::ProcessRow(const msgpack::object& e, int64_t pid) {
   if (auto it = process_rows_.find(pid); it != process_rows_.end()) return it->second;
   // First sight of this pid (the root process, or a spawn the sink never saw).
-  Statement& s = sql_.insert_process;
+  Statement& s = store_->sql().insert_process;
   const bool spawn = TextField(e, "action") == "spawn";
   s.BindText(1, run_id_);
   s.BindInt(2, pid);
@@ -223,7 +258,7 @@ Result<int64_t> SqliteSink::ProcessRow(const msgpack::object& e, int64_t pid) {
   s.Bind(6, spawn ? Field(e, "timestamp") : nullptr);
   s.BindInt(7, seq_);
   if (Status inserted = s.Run(); !inserted) return inserted.error();
-  const int64_t row = db_->last_insert_rowid();
+  const int64_t row = store_->db()->last_insert_rowid();
   process_rows_[pid] = row;
   return row;
 }
@@ -237,14 +272,14 @@ Status SqliteSink::UpdateProcess(const msgpack::object& e) {
   if (action == "exec") {
     const int64_t former = IntField(e, "former_pid", pid);
     if (former != pid) process_rows_.erase(former);  // that thread became `pid`
-    Statement& s = sql_.set_exec;
+    Statement& s = store_->sql().set_exec;
     s.BindInt(1, *row);
     s.Bind(2, Field(e, "comm"));
     s.Bind(3, Field(e, "path"));
     s.Bind(4, Field(e, "argv"));
     s.Bind(5, Field(e, "timestamp"));
     if (Status updated = s.Run(); !updated) return updated;
-    Statement& x = sql_.insert_exec;
+    Statement& x = store_->sql().insert_exec;
     x.BindText(1, run_id_);
     x.BindInt(2, *row);
     x.BindInt(3, pid);
@@ -256,7 +291,7 @@ Status SqliteSink::UpdateProcess(const msgpack::object& e) {
     return x.Run();
   }
   if (action == "exited" || action == "signaled") {
-    Statement& s = sql_.set_end;
+    Statement& s = store_->sql().set_end;
     s.BindInt(1, *row);
     s.Bind(2, Field(e, "timestamp"));
     s.Bind(3, Field(e, "exit_code"));
@@ -269,7 +304,7 @@ Status SqliteSink::UpdateProcess(const msgpack::object& e) {
 }
 
 Status SqliteSink::InsertAlert(const msgpack::object& e) {
-  Statement& s = sql_.insert_alert;
+  Statement& s = store_->sql().insert_alert;
   s.BindText(1, run_id_);
   s.Bind(2, Field(e, "timestamp"));
   s.Bind(3, Field(e, "rule"));
@@ -281,7 +316,7 @@ Status SqliteSink::InsertAlert(const msgpack::object& e) {
 }
 
 Status SqliteSink::InsertGap(const msgpack::object& e) {
-  Statement& s = sql_.insert_gap;
+  Statement& s = store_->sql().insert_gap;
   s.BindText(1, run_id_);
   s.Bind(2, Field(e, "timestamp"));
   s.Bind(3, Field(e, "stage"));
@@ -291,7 +326,7 @@ Status SqliteSink::InsertGap(const msgpack::object& e) {
 }
 
 Status SqliteSink::FinishRun(const msgpack::object& e) {
-  Statement& s = sql_.finish_run;
+  Statement& s = store_->sql().finish_run;
   s.BindText(1, run_id_);
   s.Bind(2, Field(e, "timestamp"));
   s.Bind(3, Field(e, "duration_ms"));

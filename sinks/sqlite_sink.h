@@ -24,17 +24,11 @@ inline constexpr int64_t kCommitRows = 10000;
 // Page cache of the connection (SQLite's default is 2 MiB); the indexes of a long run are hot.
 inline constexpr int kCacheKiB = 32 * 1024;
 
-class SqliteSink : public Sink {
+// One database connection with the sink's prepared statements and its write transaction. A
+// local run's SqliteSink has its own; `sandtrace collect` shares one among all the runs it
+// receives, so that one transaction covers every run's rows and commits are the collector's.
+class SqliteStore {
  public:
-  // Opens or creates the database at `path`, creates the schema and prepares the statements.
-  static Result<std::unique_ptr<SqliteSink>> Open(const std::string& path);
-
-  Status Write(const msgpack::object& event) override;
-  Status Flush() override;
-  Status Idle() override;
-  Status Close() override;
-
- private:
   struct Statements {
     Statement insert_run;
     Statement finish_run;
@@ -47,10 +41,55 @@ class SqliteSink : public Sink {
     Statement insert_gap;
   };
 
-  explicit SqliteSink(std::unique_ptr<Database> db) : db_(std::move(db)) {}
-  Status Prepare();
+  // Opens or creates the database at `path` (WAL), creates the schema, prepares the statements.
+  static Result<std::shared_ptr<SqliteStore>> Open(const std::string& path);
+
+  // Starts a write transaction unless one is open (BEGIN IMMEDIATE).
   Status Begin();
   Status Commit();
+  bool in_transaction() const { return in_transaction_; }
+  // Rows written and time elapsed in the open transaction.
+  int64_t rows() const { return rows_; }
+  std::chrono::steady_clock::duration age() const {
+    return std::chrono::steady_clock::now() - transaction_start_;
+  }
+  void CountRow() { ++rows_; }
+
+  Database* db() { return db_.get(); }
+  Statements& sql() { return sql_; }
+
+ private:
+  explicit SqliteStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+  Status Prepare();
+
+  std::unique_ptr<Database> db_;
+  Statements sql_;
+  bool in_transaction_ = false;
+  int64_t rows_ = 0;
+  std::chrono::steady_clock::time_point transaction_start_;
+};
+
+class SqliteSink : public Sink {
+ public:
+  // A run with its own database connection, committing by itself: at most kCommitIntervalMs
+  // or kCommitRows after a batch, at every pause and at the end.
+  static Result<std::unique_ptr<SqliteSink>> Open(const std::string& path);
+  // A run in a store shared with other runs: it writes into the store's open transaction and
+  // never commits; the owner of the store does.
+  static std::unique_ptr<SqliteSink> InStore(std::shared_ptr<SqliteStore> store);
+
+  // Continues run `run_id`, already in the database (a collector that restarted): later
+  // syscalls carry on its seq numbering and events of its live processes find their rows.
+  Status Resume(const std::string& run_id);
+
+  Status Write(const msgpack::object& event) override;
+  Status Flush() override;
+  Status Idle() override;
+  Status Close() override;
+
+ private:
+  SqliteSink(std::shared_ptr<SqliteStore> store, bool commits)
+      : store_(std::move(store)), commits_(commits) {}
   Status StartRun(const msgpack::object* sandbox);
   Status InsertSyscall(const msgpack::object& event);
   Status UpdateProcess(const msgpack::object& event);
@@ -59,11 +98,8 @@ class SqliteSink : public Sink {
   Status InsertGap(const msgpack::object& event);
   Status FinishRun(const msgpack::object& summary);
 
-  std::unique_ptr<Database> db_;
-  Statements sql_;
-  bool in_transaction_ = false;
-  int64_t rows_in_transaction_ = 0;
-  std::chrono::steady_clock::time_point transaction_start_;
+  std::shared_ptr<SqliteStore> store_;
+  bool commits_;
   std::string run_id_;
   int64_t seq_ = 0;
   std::unordered_map<int64_t, int64_t> process_rows_;  // live pid -> rowid in processes

@@ -139,6 +139,8 @@ Receiver::Receiver(Receiver&&) noexcept = default;
 Receiver& Receiver::operator=(Receiver&&) noexcept = default;
 Receiver::~Receiver() = default;
 
+void* Receiver::poll_handle() const { return impl_->socket.handle(); }
+
 Result<bool> Receiver::Receive(Message* out, int timeout_ms) {
   zmq::message_t head;
   zmq::message_t body;

@@ -72,6 +72,10 @@ class Receiver {
   // an end message acknowledges it to the sender.
   Result<bool> Receive(Message* out, int timeout_ms);
 
+  // The ZeroMQ socket, for zmq_poll together with other sockets (ZMQ_POLLIN: Receive will not
+  // wait).
+  void* poll_handle() const;
+
  private:
   Receiver() = default;
   std::unique_ptr<ChannelImpl> impl_;

@@ -254,6 +254,100 @@ Result<Header> DecodeHeader(const void* data, size_t size) {
   return h;
 }
 
+namespace {
+
+constexpr char kRemoteMagic[] = "sandtrace-remote";
+constexpr char kAckMagic[] = "sandtrace-ack";
+
+void PackMagic(Packer& p, const char* magic, size_t size) {
+  p.pack_str(static_cast<uint32_t>(size));
+  p.pack_str_body(magic, static_cast<uint32_t>(size));
+}
+
+Status CheckMagic(const std::string& magic, const char* expected, uint32_t version,
+                  const char* what) {
+  if (magic != expected) return PlainError(std::string(what) + ": bad magic");
+  if (version != kVersion) {
+    return PlainError(std::string(what) + ": wire version " + std::to_string(version) +
+                      ", expected " + std::to_string(kVersion));
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string EncodeRemoteHeader(const RemoteHeader& h) {
+  msgpack::sbuffer buffer(128);
+  Packer p(buffer);
+  p.pack_array(11);
+  PackMagic(p, kRemoteMagic, sizeof(kRemoteMagic) - 1);
+  p.pack_uint32(kVersion);
+  p.pack_uint8(static_cast<uint8_t>(h.type));
+  PackString(p, h.run_id);
+  PackString(p, h.host);
+  p.pack_uint64(h.seq);
+  p.pack_uint64(h.first_index);
+  p.pack_uint32(h.count);
+  p.pack_uint64(h.oldest_seq);
+  p.pack_uint64(h.lost_records);
+  p.pack_uint64(h.lost_messages);
+  return std::string(buffer.data(), buffer.size());
+}
+
+Result<RemoteHeader> DecodeRemoteHeader(const void* data, size_t size) {
+  Result<msgpack::object_handle> handle = UnpackOne(data, size, "remote header");
+  if (!handle) return handle.error();
+  ArrayReader in(handle->get(), 11, "remote header");
+  const std::string magic = in.Bytes();
+  const uint32_t version = in.Get<uint32_t>();
+  RemoteHeader h;
+  const uint8_t type = in.Get<uint8_t>();
+  h.run_id = in.Bytes();
+  h.host = in.Bytes();
+  h.seq = in.Get<uint64_t>();
+  h.first_index = in.Get<uint64_t>();
+  h.count = in.Get<uint32_t>();
+  h.oldest_seq = in.Get<uint64_t>();
+  h.lost_records = in.Get<uint64_t>();
+  h.lost_messages = in.Get<uint64_t>();
+  if (!in.status()) return in.status().error();
+  if (Status s = CheckMagic(magic, kRemoteMagic, version, "remote header"); !s) return s.error();
+  if (type < 1 || type > 4) return PlainError("remote header: unknown type");
+  if (h.run_id.empty()) return PlainError("remote header: empty run id");
+  if (h.oldest_seq > h.seq) return PlainError("remote header: oldest_seq after seq");
+  h.type = static_cast<MessageType>(type);
+  return h;
+}
+
+std::string EncodeRemoteAck(const RemoteAck& ack) {
+  msgpack::sbuffer buffer(64);
+  Packer p(buffer);
+  p.pack_array(6);
+  PackMagic(p, kAckMagic, sizeof(kAckMagic) - 1);
+  p.pack_uint32(kVersion);
+  PackString(p, ack.run_id);
+  p.pack_uint64(ack.durable_seq);
+  p.pack_uint64(ack.wanted_seq);
+  p.pack(ack.resend);
+  return std::string(buffer.data(), buffer.size());
+}
+
+Result<RemoteAck> DecodeRemoteAck(const void* data, size_t size) {
+  Result<msgpack::object_handle> handle = UnpackOne(data, size, "remote ack");
+  if (!handle) return handle.error();
+  ArrayReader in(handle->get(), 6, "remote ack");
+  const std::string magic = in.Bytes();
+  const uint32_t version = in.Get<uint32_t>();
+  RemoteAck ack;
+  ack.run_id = in.Bytes();
+  ack.durable_seq = in.Get<uint64_t>();
+  ack.wanted_seq = in.Get<uint64_t>();
+  ack.resend = in.Get<bool>();
+  if (!in.status()) return in.status().error();
+  if (Status s = CheckMagic(magic, kAckMagic, version, "remote ack"); !s) return s.error();
+  return ack;
+}
+
 void EncodeRecord(const RawRecord& record, msgpack::sbuffer* out) {
   Packer p(*out);
   std::visit(RecordEncoder{p}, record);

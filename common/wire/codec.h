@@ -17,6 +17,14 @@ namespace sandtrace::wire {
 std::string EncodeHeader(const Header& header);
 Result<Header> DecodeHeader(const void* data, size_t size);
 
+// Remote envelope: ["sandtrace-remote", kVersion, type, run_id, host, seq, first_index, count,
+// oldest_seq, lost_records, lost_messages]; acknowledgement: ["sandtrace-ack", kVersion, run_id,
+// durable_seq, wanted_seq, resend].
+std::string EncodeRemoteHeader(const RemoteHeader& header);
+Result<RemoteHeader> DecodeRemoteHeader(const void* data, size_t size);
+std::string EncodeRemoteAck(const RemoteAck& ack);
+Result<RemoteAck> DecodeRemoteAck(const void* data, size_t size);
+
 // Appends one record to `out`.
 void EncodeRecord(const RawRecord& record, msgpack::sbuffer* out);
 void EncodeRecord(const SyscallRecord& record, msgpack::sbuffer* out);

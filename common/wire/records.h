@@ -132,4 +132,33 @@ struct Header {
   uint32_t count = 0;        // objects in the body
 };
 
+// Remote collection (`sandtrace run --publish` -> `sandtrace collect`): the envelope header of a
+// message between a run's publisher and a collector. It wraps one message of the analyser's
+// event stream and names the run it belongs to, so that many runs from many hosts can share one
+// collector. `seq` numbers the run's messages from 0 (0 is the publisher's open message); the
+// publisher keeps every message until the collector acknowledges it and can resend any message
+// from `oldest_seq` on. `lost_records` / `lost_messages` carry a loss the publisher itself saw
+// between the analyser and itself, just before this message.
+struct RemoteHeader {
+  MessageType type = MessageType::kEventBatch;
+  std::string run_id;
+  std::string host;
+  uint64_t seq = 0;
+  uint64_t first_index = 0;  // index of the first event of this message in the run's stream
+  uint32_t count = 0;
+  uint64_t oldest_seq = 0;
+  uint64_t lost_records = 0;
+  uint64_t lost_messages = 0;
+};
+
+// A collector's answer to a publisher. Every message of the run before `durable_seq` is
+// committed to the collector's outputs (the publisher may forget it). `resend` asks the
+// publisher to send again from `wanted_seq` on: the collector saw a later message first.
+struct RemoteAck {
+  std::string run_id;
+  uint64_t durable_seq = 0;
+  uint64_t wanted_seq = 0;
+  bool resend = false;
+};
+
 }  // namespace sandtrace::wire
