@@ -128,6 +128,8 @@ class Collector {
              uint64_t wanted, bool resend);
   Status Commit();
   void AbandonIdleRuns();
+  // One line on stderr: the run's outcome as the database has it.
+  void ReportFinished(const Run& run);
 
   const CollectorOptions& options_;
   std::shared_ptr<SqliteStore> store_;
@@ -137,6 +139,7 @@ class Collector {
   Statement save_stream_;
   Statement find_file_;
   Statement save_file_;
+  Statement run_summary_;
   zmq::context_t context_{1};
   zmq::socket_t socket_;
   std::unordered_map<std::string, std::unique_ptr<Run>> runs_;
@@ -156,6 +159,8 @@ Status Collector::Prepare() {
        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
       {&find_file_, "SELECT size FROM collector_files WHERE path = ?1"},
       {&save_file_, "INSERT OR REPLACE INTO collector_files (path, size) VALUES (?1, ?2)"},
+      {&run_summary_,
+       "SELECT outcome, exit_code, total_syscalls, incomplete FROM runs WHERE run_id = ?1"},
   };
   for (const auto& [statement, sql] : all) {
     Result<Statement> prepared = db->Prepare(sql);
@@ -229,7 +234,7 @@ Result<Run*> Collector::NewRun(const std::string& run_id, const std::string& hos
   run->host = host;
   run->next_seq = run->durable_seq = next_seq;
   run->next_index = next_index;
-  std::unique_ptr<SqliteSink> db = SqliteSink::InStore(store_);
+  std::unique_ptr<SqliteSink> db = SqliteSink::InStore(store_, run_id, host);
   if (resume) {
     if (Status s = db->Resume(run_id); !s) return s.error();
   }
@@ -240,6 +245,7 @@ Result<Run*> Collector::NewRun(const std::string& run_id, const std::string& hos
       run->outputs.get(), [id = run_id](const std::string& message) {
         Say("run " + id + ": " + message);
       });
+  run->stream->set_run_id(run_id);
   Run* raw = run.get();
   runs_[run_id] = std::move(run);
   return raw;
@@ -413,16 +419,25 @@ Status Collector::Commit() {
       continue;
     }
     ++finished_count_;
-    if (!options_.quiet) {
-      Say("run " + run.run_id + " from " + (run.host.empty() ? "?" : run.host) + ": " +
-          std::to_string(run.stream->syscall_events()) + " syscall events" +
-          (run.failed ? " (not recorded completely)" : ""));
-    }
+    if (!options_.quiet) ReportFinished(run);
     finished_[run.run_id] = run.next_seq;
     it = runs_.erase(it);
   }
   dirty_ = false;
   return {};
+}
+
+void Collector::ReportFinished(const Run& run) {
+  std::string what = "finished";
+  run_summary_.BindText(1, run.run_id);
+  if (Result<bool> row = run_summary_.Step(); row && *row) {
+    what = run_summary_.ColumnText(0) + ", exit " + run_summary_.ColumnText(1) + ", " +
+           run_summary_.ColumnText(2) + " syscalls" +
+           (run_summary_.ColumnInt(3) != 0 ? ", incomplete" : "");
+  }
+  run_summary_.Reset();
+  Say("run " + run.run_id + " from " + (run.host.empty() ? "?" : run.host) + ": " + what +
+      (run.failed ? " (not recorded completely: see above)" : ""));
 }
 
 void Collector::AbandonIdleRuns() {

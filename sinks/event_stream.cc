@@ -128,7 +128,7 @@ void EventStream::Observe(const msgpack::object& event, std::string_view type) {
   } else if (type == "gap") {
     lost_records_seen_ += static_cast<uint64_t>(IntField(event, "lost_records"));
   } else if (type == "sandbox") {
-    run_id_ = std::string(TextField(event, "run_id"));
+    if (const std::string_view id = TextField(event, "run_id"); !id.empty()) run_id_ = id;
     start_ns_ = ParseTimestamp(TextField(event, "timestamp"));
   }
 }

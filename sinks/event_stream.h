@@ -46,6 +46,10 @@ class EventStream {
   // sink. Later calls do nothing.
   Status Finish(std::string_view reason_if_incomplete);
 
+  // The run's id for a fallback summary when no `sandbox` event names it (a collector knows it
+  // from the envelope).
+  void set_run_id(std::string run_id) { run_id_ = std::move(run_id); }
+
   // Reports a recoverable problem through the stream's `warn`.
   void Warn(const std::string& message) const { warn_(message); }
 

@@ -127,8 +127,12 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::Open(const std::string& path) {
   return std::unique_ptr<SqliteSink>(new SqliteSink(std::move(*store), true));
 }
 
-std::unique_ptr<SqliteSink> SqliteSink::InStore(std::shared_ptr<SqliteStore> store) {
-  return std::unique_ptr<SqliteSink>(new SqliteSink(std::move(store), false));
+std::unique_ptr<SqliteSink> SqliteSink::InStore(std::shared_ptr<SqliteStore> store,
+                                                std::string run_id, std::string host) {
+  std::unique_ptr<SqliteSink> sink(new SqliteSink(std::move(store), false));
+  sink->fallback_run_id_ = std::move(run_id);
+  sink->fallback_host_ = std::move(host);
+  return sink;
 }
 
 Status SqliteSink::Resume(const std::string& run_id) {
@@ -198,10 +202,15 @@ Status SqliteSink::StartRun(const msgpack::object* sandbox) {
   static const msgpack::object kNil;
   const msgpack::object& e = sandbox != nullptr ? *sandbox : kNil;
   run_id_ = std::string(TextField(e, "run_id"));
+  if (run_id_.empty()) run_id_ = fallback_run_id_;
   if (run_id_.empty()) run_id_ = RandomRunId();
   Statement& s = store_->sql().insert_run;
   s.BindText(1, run_id_);
-  s.Bind(2, Field(e, "host"));
+  if (sandbox == nullptr && !fallback_host_.empty()) {
+    s.BindText(2, fallback_host_);
+  } else {
+    s.Bind(2, Field(e, "host"));
+  }
   s.Bind(3, Field(e, "command"));
   s.Bind(4, Field(e, "executable"));
   s.Bind(5, Field(e, "policy"));

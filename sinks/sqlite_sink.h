@@ -75,8 +75,10 @@ class SqliteSink : public Sink {
   // or kCommitRows after a batch, at every pause and at the end.
   static Result<std::unique_ptr<SqliteSink>> Open(const std::string& path);
   // A run in a store shared with other runs: it writes into the store's open transaction and
-  // never commits; the owner of the store does.
-  static std::unique_ptr<SqliteSink> InStore(std::shared_ptr<SqliteStore> store);
+  // never commits; the owner of the store does. `run_id` and `host` name the run when its
+  // stream lacks the `sandbox` event (lost before the collector got it).
+  static std::unique_ptr<SqliteSink> InStore(std::shared_ptr<SqliteStore> store,
+                                             std::string run_id, std::string host);
 
   // Continues run `run_id`, already in the database (a collector that restarted): later
   // syscalls carry on its seq numbering and events of its live processes find their rows.
@@ -101,6 +103,8 @@ class SqliteSink : public Sink {
   std::shared_ptr<SqliteStore> store_;
   bool commits_;
   std::string run_id_;
+  std::string fallback_run_id_;  // when the sandbox event is missing
+  std::string fallback_host_;
   int64_t seq_ = 0;
   std::unordered_map<int64_t, int64_t> process_rows_;  // live pid -> rowid in processes
 };
