@@ -33,6 +33,62 @@ TEST(CodecTest, HeaderRejectsOtherVersionAndGarbage) {
   EXPECT_FALSE(DecodeHeader("", 0).ok());
 }
 
+TEST(CodecTest, RemoteHeaderAndAckRoundTrip) {
+  RemoteHeader h;
+  h.type = MessageType::kEventBatch;
+  h.run_id = "0123456789abcdef";
+  h.host = "build-7";
+  h.seq = 41;
+  h.first_index = 123456;
+  h.count = 512;
+  h.oldest_seq = 40;
+  h.lost_records = 3;
+  h.lost_messages = 1;
+  const std::string bytes = EncodeRemoteHeader(h);
+  Result<RemoteHeader> back = DecodeRemoteHeader(bytes.data(), bytes.size());
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(back->type, h.type);
+  EXPECT_EQ(back->run_id, h.run_id);
+  EXPECT_EQ(back->host, h.host);
+  EXPECT_EQ(back->seq, h.seq);
+  EXPECT_EQ(back->first_index, h.first_index);
+  EXPECT_EQ(back->count, h.count);
+  EXPECT_EQ(back->oldest_seq, h.oldest_seq);
+  EXPECT_EQ(back->lost_records, h.lost_records);
+  EXPECT_EQ(back->lost_messages, h.lost_messages);
+
+  const std::string ack = EncodeRemoteAck({"0123456789abcdef", 40, 42, true});
+  Result<RemoteAck> a = DecodeRemoteAck(ack.data(), ack.size());
+  ASSERT_TRUE(a.ok()) << a.error().message();
+  EXPECT_EQ(a->run_id, "0123456789abcdef");
+  EXPECT_EQ(a->durable_seq, 40u);
+  EXPECT_EQ(a->wanted_seq, 42u);
+  EXPECT_TRUE(a->resend);
+}
+
+TEST(CodecTest, RemoteHeaderRejectsWhatCannotBeRight) {
+  RemoteHeader h;
+  h.run_id = "r";
+  h.seq = 3;
+  h.oldest_seq = 4;  // the publisher cannot hold less than the message it sends
+  std::string bytes = EncodeRemoteHeader(h);
+  EXPECT_FALSE(DecodeRemoteHeader(bytes.data(), bytes.size()).ok());
+  h.oldest_seq = 3;
+  h.run_id.clear();
+  bytes = EncodeRemoteHeader(h);
+  EXPECT_FALSE(DecodeRemoteHeader(bytes.data(), bytes.size()).ok());
+  // A local header is not a remote one, and neither is an ack.
+  const std::string local = EncodeHeader(Header{MessageType::kEventBatch, 0, 0, 0});
+  EXPECT_FALSE(DecodeRemoteHeader(local.data(), local.size()).ok());
+  const std::string ack = EncodeRemoteAck({"r", 1, 1, false});
+  EXPECT_FALSE(DecodeRemoteHeader(ack.data(), ack.size()).ok());
+  h.run_id = "r";
+  bytes = EncodeRemoteHeader(h);
+  EXPECT_FALSE(DecodeRemoteAck(bytes.data(), bytes.size()).ok());
+  const char garbage[] = "\xc1\xc1";
+  EXPECT_FALSE(DecodeRemoteHeader(garbage, 2).ok());
+}
+
 TEST(CodecTest, RecordsRoundTrip) {
   SyscallRecord s;
   s.tid = 11;

@@ -103,7 +103,8 @@ TEST_F(SqliteSinkTest, TwoRunsAppendToOneDatabase) {
             kRunA + "'"),
       (std::vector<std::string>{
           R"(testhost|["/bin/true","--flag"]|/usr/bin/true|2026-11-28T22:40:39.000000Z|0|8|summary)"}));
-  EXPECT_EQ(Query("PRAGMA user_version"), (std::vector<std::string>{std::to_string(kSchemaVersion)}));
+  EXPECT_EQ(Query("PRAGMA user_version"),
+            (std::vector<std::string>{std::to_string(kSchemaVersion)}));
   EXPECT_EQ(Query("PRAGMA journal_mode"), (std::vector<std::string>{"wal"}));
 }
 
@@ -186,13 +187,18 @@ TEST_F(SqliteSinkTest, AVersion1DatabaseIsUpgraded) {
     ASSERT_TRUE((*db)->Exec(v1, "v1 schema").ok());
   }
   Record({RunA()});
-  EXPECT_EQ(Query("PRAGMA user_version"), (std::vector<std::string>{std::to_string(kSchemaVersion)}));
+  EXPECT_EQ(Query("PRAGMA user_version"),
+            (std::vector<std::string>{std::to_string(kSchemaVersion)}));
   EXPECT_EQ(Query("SELECT run_id, alert_count FROM runs ORDER BY rowid"),
             (std::vector<std::string>{"old|", kRunA + "|"}));
   EXPECT_EQ(Query("SELECT run_id, path FROM files_written"),
             (std::vector<std::string>{kRunA + "|/tmp/out"}));
   EXPECT_EQ(Query("SELECT COUNT(*) FROM processes WHERE spawn_seq IS NOT NULL"),
-            (std::vector<std::string>{std::to_string(kSchemaVersion)}));
+            (std::vector<std::string>{"2"}));
+  // Version 3's collector tables exist too.
+  EXPECT_EQ(Query("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('streams', "
+                  "'collector_files')"),
+            (std::vector<std::string>{"2"}));
 }
 
 // Commits are deferred for throughput, but a pause in the stream makes everything visible to
