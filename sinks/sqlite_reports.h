@@ -19,6 +19,13 @@ namespace sandtrace::sinks {
   "json_extract(decoded, '$.flags') LIKE '%O_CREAT%' OR "                                 \
   "json_extract(decoded, '$.flags') LIKE '%O_TRUNC%')))"
 
+// A column of the process that made syscall `s`: the latest processes row of its tgid that
+// had appeared before the call (spawn_seq < s.seq), so a pid reused later in the run names
+// the right program.
+#define SANDTRACE_SQL_PROCESS_OF(column)                                                   \
+  "(SELECT p." column " FROM processes p WHERE p.run_id = s.run_id AND p.pid = s.tgid "    \
+  "AND coalesce(p.spawn_seq, 0) < s.seq ORDER BY p.rowid DESC LIMIT 1)"
+
 // Syscalls whose address argument says where a process connected or sent to (or bound).
 #define SANDTRACE_SQL_NETWORK_ATTEMPT                                                     \
   "(category = 'network' AND syscall IN ('connect', 'bind', 'sendto', 'sendmsg', "        \
@@ -53,10 +60,7 @@ inline constexpr Report kReports[] = {
     {"network", ReportArgs::kOneRun,
      "which processes connected (sent, bound) where, and whether it worked",
      "SELECT s.tgid AS pid, "
-     "(SELECT p.comm FROM processes p WHERE p.run_id = s.run_id AND p.pid = s.tgid "
-     "AND p.comm IS NOT NULL ORDER BY p.rowid DESC LIMIT 1) AS comm, "
-     "(SELECT p.path FROM processes p WHERE p.run_id = s.run_id AND p.pid = s.tgid "
-     "AND p.path IS NOT NULL ORDER BY p.rowid DESC LIMIT 1) AS exe, "
+     SANDTRACE_SQL_PROCESS_OF("comm") " AS comm, " SANDTRACE_SQL_PROCESS_OF("path") " AS exe, "
      "s.syscall, json_extract(s.decoded, '$.addr.family') AS family, "
      "json_extract(s.decoded, '$.addr.address') AS address, "
      "json_extract(s.decoded, '$.addr.port') AS port, "

@@ -153,8 +153,7 @@ CREATE VIEW IF NOT EXISTS files AS
   GROUP BY run_id, path;
 CREATE VIEW IF NOT EXISTS connections AS
   SELECT s.run_id, s.seq, s.timestamp, s.tgid AS pid, s.pid AS tid,
-    (SELECT p.comm FROM processes p WHERE p.run_id = s.run_id AND p.pid = s.tgid
-       AND p.comm IS NOT NULL ORDER BY p.rowid DESC LIMIT 1) AS comm,
+)sql" SANDTRACE_SQL_PROCESS_OF("comm") R"sql( AS comm,
     s.syscall,
     json_extract(s.decoded, '$.addr.family') AS family,
     json_extract(s.decoded, '$.addr.address') AS address,
@@ -166,8 +165,7 @@ CREATE VIEW IF NOT EXISTS files_read AS
   WHERE category = 'file_read' AND path IS NOT NULL;
 CREATE VIEW IF NOT EXISTS network_connections AS
   SELECT s.run_id, s.pid,
-    (SELECT p.comm FROM processes p WHERE p.run_id = s.run_id AND p.pid = s.tgid
-       AND p.comm IS NOT NULL ORDER BY p.rowid DESC LIMIT 1) AS comm,
+)sql" SANDTRACE_SQL_PROCESS_OF("comm") R"sql( AS comm,
     s.syscall,
     json_extract(s.decoded, '$.addr.family') AS family,
     json_extract(s.decoded, '$.addr.address') AS address,

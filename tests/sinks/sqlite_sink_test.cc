@@ -166,6 +166,21 @@ TEST_F(SqliteSinkTest, FilesConnectionsAndExecHistory) {
 }
 
 // A database of schema version 1 gets the new columns and views and keeps its rows.
+// A pid used twice in one run (two processes, one after the other): each connection names the
+// program that made it, not the last one to have had the pid.
+TEST_F(SqliteSinkTest, ConnectionsNameTheProcessOfTheirTimeDespitePidReuse) {
+  Record({{testing::SandboxEvent(kRunA), testing::ExecEvent(100, "/bin/sh", Array{"sh"}),
+           testing::SpawnEvent(200, 100), testing::ExecEvent(200, "/usr/bin/curl", Array{"curl"}),
+           testing::ConnectEvent(200, "10.0.0.1", 443, 0), testing::ExitedEvent(200, 0),
+           testing::SpawnEvent(200, 100), testing::ExecEvent(200, "/usr/bin/wget", Array{"wget"}),
+           testing::ConnectEvent(200, "10.0.0.2", 80, 0), testing::ExitedEvent(200, 0),
+           testing::SummaryEvent(kRunA, 2)}});
+  EXPECT_EQ(Query("SELECT address, comm FROM connections ORDER BY seq"),
+            (std::vector<std::string>{"10.0.0.1|curl", "10.0.0.2|wget"}));
+  EXPECT_EQ(Query("SELECT address, comm FROM network_connections ORDER BY timestamp, address"),
+            (std::vector<std::string>{"10.0.0.1|curl", "10.0.0.2|wget"}));
+}
+
 TEST_F(SqliteSinkTest, AVersion1DatabaseIsUpgraded) {
   {
     Result<std::unique_ptr<Database>> db = Database::Open(path_);
