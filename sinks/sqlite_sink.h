@@ -22,7 +22,9 @@ inline constexpr int kBusyTimeoutMs = 10000;
 inline constexpr int kCommitIntervalMs = 250;
 inline constexpr int64_t kCommitRows = 10000;
 // Page cache of the connection (SQLite's default is 2 MiB); the indexes of a long run are hot.
-inline constexpr int kCacheKiB = 32 * 1024;
+// Bounded so that the sink stays under 64 MiB resident however long the run (32 MiB made it
+// peak at about 70 MiB on a million syscalls; tests/integration/test_memory.py).
+inline constexpr int kCacheKiB = 16 * 1024;
 
 // One database connection with the sink's prepared statements and its write transaction. A
 // local run's SqliteSink has its own; `sandtrace collect` shares one among all the runs it
