@@ -335,3 +335,16 @@ def test_unprivileged_run_publishes(tmp_path, collector):
     assert st.summary(events)["total_syscalls"] >= 500
     assert sum(1 for e in events if e["event_type"] == "syscall") == \
         st.summary(events)["total_syscalls"]
+
+
+def test_interrupted_run_arrives_complete(tmp_path, collector):
+    """Ctrl-C on a publishing run: exit 130, and the collector still gets every event and the
+    summary (outcome interrupted), as the local output does."""
+    p, local = publish(collector, tmp_path, "interrupted",
+                       [st.helper("syscall-loop"), "100000000"])
+    assert st.wait_until(lambda: local.exists() and local.stat().st_size > 100000, 60)
+    p.send_signal(signal.SIGINT)
+    assert p.wait(timeout=120) == 130, (tmp_path / "interrupted.err").read_text()
+    collector.stop()
+    check_run_complete(collector, local)
+    assert st.summary(st.load_jsonl(local))["outcome"] == "interrupted"
