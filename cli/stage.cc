@@ -1,7 +1,10 @@
 #include "cli/stage.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -13,7 +16,34 @@ namespace sandtrace::cli {
 
 namespace {
 constexpr int kReadyFdInStage = 3;
+
+// Lowers the priority of every thread of `pid` and of the processes it started (niceness is
+// per thread: a process-wide setpriority() would leave the threads that already run, e.g.
+// ZeroMQ's or an analyser plug-in, at the old value). Best effort: a thread that is gone
+// meanwhile (ESRCH) needs no priority.
+void LowerPriority(pid_t pid, int nice) {
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  DIR* d = opendir(tasks.c_str());
+  if (!d) {
+    setpriority(PRIO_PROCESS, static_cast<id_t>(pid), nice);
+    return;
+  }
+  std::vector<pid_t> children;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    setpriority(PRIO_PROCESS, static_cast<id_t>(atoi(e->d_name)), nice);
+    const std::string list = tasks + "/" + e->d_name + "/children";
+    if (FILE* f = fopen(list.c_str(), "re")) {
+      int child;
+      while (fscanf(f, "%d", &child) == 1) children.push_back(child);
+      fclose(f);
+    }
+  }
+  closedir(d);
+  for (pid_t child : children) LowerPriority(child, nice);
 }
+
+}  // namespace
 
 std::string StageDirectory() {
   char buf[4096];
@@ -44,7 +74,8 @@ Result<Stage> LaunchStage(const StageSpec& spec, int* ready_fd) {
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, spec.death_signal);
     if (getppid() != wrapper) _exit(1);  // the wrapper died before the prctl
-    if (spec.nice != 0) setpriority(PRIO_PROCESS, 0, spec.nice);  // best effort
+    // Best effort; a stage with a handshake is lowered once it is ready (AwaitStage).
+    if (!spec.handshake && spec.nice != 0) setpriority(PRIO_PROCESS, 0, spec.nice);
     // Move the handed-over fds to their numbers: first out of the way (above 100), then down.
     std::vector<std::pair<int, int>> fds = spec.fds;
     if (spec.handshake) fds.emplace_back(ready[1], kReadyFdInStage);
@@ -62,7 +93,7 @@ Result<Stage> LaunchStage(const StageSpec& spec, int* ready_fd) {
     close(ready[1]);
     *ready_fd = ready[0];
   }
-  return Stage{spec.name, pid, true, 0};
+  return Stage{spec.name, pid, true, 0, spec.handshake ? spec.nice : 0};
 }
 
 Status AwaitStage(Stage* stage, int ready_fd, int timeout_ms) {
@@ -72,7 +103,9 @@ Status AwaitStage(Stage* stage, int ready_fd, int timeout_ms) {
     kill(stage->pid, SIGKILL);
     waitpid(stage->pid, nullptr, 0);
     stage->running = false;
+    return ready_status;
   }
+  if (stage->nice != 0) LowerPriority(stage->pid, stage->nice);
   return ready_status;
 }
 

@@ -25,6 +25,8 @@ struct StageSpec {
   int death_signal = SIGTERM;
   // Scheduling niceness: the analyser and the sinks yield the CPU to the tracer and the traced
   // program, whose ptrace round trips set the pace (back-pressure keeps the pipeline lossless).
+  // A stage with a handshake starts at the wrapper's priority (its start-up delays the run) and
+  // is lowered, all its threads, once it is ready; one without is lowered before its exec.
   int nice = 0;
 };
 
@@ -33,6 +35,7 @@ struct Stage {
   pid_t pid = -1;
   bool running = false;
   int status = 0;  // waitpid status once it ended
+  int nice = 0;    // applied by AwaitStage once the stage is ready
 };
 
 // Directory holding the stage binaries (the directory of the running executable).

@@ -151,6 +151,9 @@ class Pipeline {
   Status StartTracer(const std::string& executable);
   // Waits for the analyser's handshake, then tells the tracer to go on (or to give up).
   Status AwaitStages();
+  // After a failed start: tells the tracer to give up (it kills the sandbox it built) and
+  // waits up to kGrace for it to exit.
+  void StopTracerBeforeGo(const std::string& why);
   int Supervise();
   void Reap(pid_t pid, int status);
   void StopUpstreamFirst();
@@ -309,6 +312,10 @@ Status Pipeline::StartTracer(const std::string& executable) {
   spec.args.insert(spec.args.end(), {"--go-fd", std::to_string(kGoFdInTracer)});
   spec.args.push_back("--");
   spec.args.insert(spec.args.end(), options_.command.begin(), options_.command.end());
+  // Started before the sinks: the outputs they are handed must not leak into the sandbox.
+  for (int fd : jsonl_fds_) {
+    if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
   Result<Stage> stage = StartStage(spec, 0);
   close(go[0]);
   if (!stage) {
@@ -330,6 +337,22 @@ Status Pipeline::AwaitStages() {
   }
   go_fd_ = -1;
   return ready;
+}
+
+void Pipeline::StopTracerBeforeGo(const std::string& why) {
+  if (go_fd_ >= 0) ReportFailure(go_fd_, why);
+  go_fd_ = -1;
+  const auto deadline = std::chrono::steady_clock::now() + kGrace;
+  while (tracer_.running && std::chrono::steady_clock::now() < deadline) {
+    int status;
+    const pid_t got = waitpid(tracer_.pid, &status, 0);  // EINTR: the tick, look again
+    if (got == tracer_.pid) {
+      tracer_.running = false;
+      tracer_.status = status;
+    } else if (got < 0 && errno != EINTR) {
+      break;
+    }
+  }
 }
 
 void Pipeline::Reap(pid_t pid, int status) {
@@ -464,12 +487,15 @@ int Pipeline::Run() {
   // Orphans of a killed tracer's tree come to us, not to init.
   prctl(PR_SET_CHILD_SUBREAPER, 1);
 
-  Status started = StartSinks();
+  // The tracer first: it builds the sandbox while the sinks and the analyser start, and lets
+  // the command run only after AwaitStages' go.
+  Status started = StartTracer(executable);
+  if (started) started = StartSinks();
   if (started) started = StartAnalyzer();
-  if (started) started = StartTracer(executable);
   if (started) started = AwaitStages();
   if (!started) {
     Say(started.error().message());
+    StopTracerBeforeGo(started.error().message());
     KillAll();
     return 2;
   }

@@ -171,7 +171,7 @@ bool ApplyLimits(const SandboxConfig& sandbox) {
 
 std::vector<wire::LayerState> AppliedLayerStates(const LaunchSpec& spec);
 
-Result<Launched> Launch(const LaunchSpec& spec) {
+Result<LaunchStarted> StartLaunch(const LaunchSpec& spec) {
   int report[2], pids[2];
   if (pipe2(report, O_CLOEXEC) != 0) return ErrnoError("pipe2");
   if (pipe2(pids, O_CLOEXEC) != 0) {
@@ -186,7 +186,11 @@ Result<Launched> Launch(const LaunchSpec& spec) {
   const uid_t uid = getuid();
   const gid_t gid = getgid();
   const pid_t setup = fork();
-  if (setup < 0) return ErrnoError("fork");
+  if (setup < 0) {
+    Error e = ErrnoError("fork");
+    for (int fd : {report[0], report[1], pids[0], pids[1]}) close(fd);
+    return e;
+  }
   if (setup == 0) {
     close(report[0]);
     close(pids[0]);
@@ -194,18 +198,22 @@ Result<Launched> Launch(const LaunchSpec& spec) {
   }
   close(report[1]);
   close(pids[1]);
+  return LaunchStarted{setup, report[0], pids[0]};
+}
+
+Launched FinishLaunch(const LaunchStarted& started, const LaunchSpec& spec) {
   int status = 0;
-  while (waitpid(setup, &status, 0) < 0 && errno == EINTR) {
+  while (waitpid(started.setup, &status, 0) < 0 && errno == EINTR) {
   }
   ChainPids chain{-1, -1};
   ssize_t n;
-  while ((n = read(pids[0], &chain, sizeof chain)) < 0 && errno == EINTR) {
+  while ((n = read(started.pids_fd, &chain, sizeof chain)) < 0 && errno == EINTR) {
   }
-  close(pids[0]);
+  close(started.pids_fd);
   Launched launched;
-  launched.report_fd = report[0];
+  launched.report_fd = started.report_fd;
   if (n != static_cast<ssize_t>(sizeof chain) || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    launched.setup_failure = ReadFailure(report[0], spec);
+    launched.setup_failure = ReadFailure(started.report_fd, spec);
     launched.report_fd = -1;
     if (!launched.setup_failure.failed) {
       launched.setup_failure = {true, false, "sandbox set-up process", EIO};

@@ -46,9 +46,20 @@ struct Launched {
   ChildFailure setup_failure;  // set when the chain failed before the command existed
 };
 
-// Starts the chain and waits for the set-up process. On success the command is (or will
-// shortly be) stopped in SIGSTOP, traced by the caller (PTRACE_TRACEME).
-Result<Launched> Launch(const LaunchSpec& spec);
+// The set-up process, forked but not yet waited for.
+struct LaunchStarted {
+  pid_t setup = -1;
+  int report_fd = -1;  // read end of the failure pipe
+  int pids_fd = -1;    // read end of the pipe that carries the init's and the command's pids
+};
+
+// Starts the chain: forks the set-up process and returns at once, so that the caller can
+// prepare other things (it may start threads) while the sandbox is built.
+Result<LaunchStarted> StartLaunch(const LaunchSpec& spec);
+
+// Waits for the set-up process. Then the command is (or will shortly be) stopped in SIGSTOP,
+// traced by the caller (PTRACE_TRACEME), unless setup_failure says why the chain failed.
+Launched FinishLaunch(const LaunchStarted& started, const LaunchSpec& spec);
 
 // Waits until the command stopped itself, ready to be traced. When it died before (a layer
 // failed), fills launched->setup_failure from its report and returns false.
@@ -57,7 +68,7 @@ bool AwaitCommandStop(Launched* launched, const LaunchSpec& spec);
 // Reads the chain's failure report (call after the command exited). Closes report_fd.
 ChildFailure ReadFailure(int report_fd, const LaunchSpec& spec);
 
-// The sandbox layer states for the `sandbox` event, as applied by Launch. With a failure, the
+// The sandbox layer states for the `sandbox` event, as applied by the chain. With a failure, the
 // failed layer says so and the later ones were not reached.
 std::vector<wire::LayerState> LayerStates(const LaunchSpec& spec, const ChildFailure& failure);
 

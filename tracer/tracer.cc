@@ -138,6 +138,8 @@ int RunTracer(const TracerConfig& config) {
   const Clock clock;
   const uint64_t start_ns = clock.RealtimeNs();
 
+  // The go pipe is ours, not the command's.
+  if (config.go_fd >= 0) fcntl(config.go_fd, F_SETFD, FD_CLOEXEC);
   // Fork the sandbox before ZeroMQ starts its threads: the child chain is then a copy of a
   // single-threaded process.
   Result<launcher::LaunchSpec> loaded = LoadLaunchSpec(config);
@@ -146,24 +148,29 @@ int RunTracer(const TracerConfig& config) {
     return 125;
   }
   const launcher::LaunchSpec& spec = *loaded;
-  Result<launcher::Launched> launched = launcher::Launch(spec);
-  if (!launched) {
-    fprintf(stderr, "sandtrace: %s\n", launched.error().message().c_str());
+  Result<launcher::LaunchStarted> started = launcher::StartLaunch(spec);
+  if (!started) {
+    fprintf(stderr, "sandtrace: %s\n", started.error().message().c_str());
     return 125;
   }
+  // ZeroMQ's context, socket and threads are set up while the set-up process builds the
+  // sandbox; the connection itself waits for the go.
+  Result<wire::Sender> sender = wire::Sender::Unconnected();
+  launcher::Launched launched = launcher::FinishLaunch(*started, spec);
   // The command waits stopped before its exec; the analyser is ready (bound) once this returns,
   // so the connection below is made at once.
   if (config.go_fd >= 0) {
     if (Status go = AwaitReady(config.go_fd, kGoTimeoutMs, "the pipeline"); !go) {
-      if (launched->init_pid > 0) kill(launched->init_pid, SIGKILL);
-      if (launched->pid > 0) kill(launched->pid, SIGKILL);
+      if (launched.init_pid > 0) kill(launched.init_pid, SIGKILL);
+      if (launched.pid > 0) kill(launched.pid, SIGKILL);
       return 1;  // the wrapper reports why the pipeline did not start
     }
   }
-  Result<wire::Sender> sender = wire::Sender::Connect(config.endpoint);
-  if (!sender) {
-    if (launched->init_pid > 0) kill(launched->init_pid, SIGKILL);
-    fprintf(stderr, "sandtrace: %s\n", sender.error().message().c_str());
+  Status connected = sender ? sender->ConnectTo(config.endpoint)
+                            : Status(Error{sender.error().code, "zmq connect " + config.endpoint});
+  if (!connected) {
+    if (launched.init_pid > 0) kill(launched.init_pid, SIGKILL);
+    fprintf(stderr, "sandtrace: %s\n", connected.error().message().c_str());
     return 1;
   }
   Publisher publisher(std::move(*sender));
@@ -175,19 +182,19 @@ int RunTracer(const TracerConfig& config) {
   hello.executable = config.executable;
   hello.start_ns = start_ns;
   hello.tracer_pid = getpid();
-  if (!launched->setup_failure.failed) launcher::AwaitCommandStop(&*launched, spec);
-  const bool failed = launched->setup_failure.failed;
-  hello.root_pid = failed ? 0 : launched->pid;
+  if (!launched.setup_failure.failed) launcher::AwaitCommandStop(&launched, spec);
+  const bool failed = launched.setup_failure.failed;
+  hello.root_pid = failed ? 0 : launched.pid;
   hello.follow_forks = config.follow_forks;
   hello.trace_only = spec.sandbox.trace_only;
-  hello.layers = launcher::LayerStates(spec, launched->setup_failure);
+  hello.layers = launcher::LayerStates(spec, launched.setup_failure);
   if (Status s = publisher.SendHello(hello); !s) {
-    if (launched->init_pid > 0) kill(launched->init_pid, SIGKILL);
+    if (launched.init_pid > 0) kill(launched.init_pid, SIGKILL);
     fprintf(stderr, "sandtrace: %s\n", s.error().message().c_str());
     return 1;
   }
   if (failed) {
-    wire::End end = MakeEnd(LoopResult{}, launched->setup_failure);
+    wire::End end = MakeEnd(LoopResult{}, launched.setup_failure);
     end.end_ns = clock.RealtimeNs();
     fprintf(stderr, "sandtrace: %s\n", end.detail.c_str());
     if (Status s = publisher.Finish(end); !s) {
@@ -205,9 +212,9 @@ int RunTracer(const TracerConfig& config) {
   options.seccomp = spec.seccomp.empty() ? nullptr : &spec.seccomp;
   options.seccomp_stops = !spec.trace_filter.empty();
   PtraceLoop loop(&publisher, &clock, options);
-  LoopResult result = loop.Run(launched->pid, launched->init_pid);
+  LoopResult result = loop.Run(launched.pid, launched.init_pid);
   StopTicks();
-  launcher::ChildFailure failure = launcher::ReadFailure(launched->report_fd, spec);
+  launcher::ChildFailure failure = launcher::ReadFailure(launched.report_fd, spec);
 
   wire::End end = MakeEnd(result, failure);
   end.end_ns = clock.RealtimeNs();

@@ -18,20 +18,39 @@ constexpr int kHighWaterMark = 256;
 
 }  // namespace
 
-Result<Sender> Sender::Open(const std::string& endpoint, bool bind) {
+Result<Sender> Sender::Unconnected() {
   Sender sender;
   try {
     sender.impl_ = std::make_unique<ChannelImpl>();
     sender.impl_->socket = zmq::socket_t(sender.impl_->context, zmq::socket_type::pair);
     sender.impl_->socket.set(zmq::sockopt::sndhwm, kHighWaterMark);
     sender.impl_->socket.set(zmq::sockopt::linger, -1);
-    if (bind) {
-      sender.impl_->socket.bind(endpoint);
-    } else {
-      sender.impl_->socket.connect(endpoint);
-    }
   } catch (const zmq::error_t& e) {
-    return Error{e.num(), std::string(bind ? "zmq bind " : "zmq connect ") + endpoint};
+    return Error{e.num(), "zmq socket"};
+  }
+  return sender;
+}
+
+Status Sender::ConnectTo(const std::string& endpoint) {
+  try {
+    impl_->socket.connect(endpoint);
+  } catch (const zmq::error_t& e) {
+    return Error{e.num(), "zmq connect " + endpoint};
+  }
+  return {};
+}
+
+Result<Sender> Sender::Open(const std::string& endpoint, bool bind) {
+  Result<Sender> sender = Unconnected();
+  if (!sender) return Error{sender.error().code, (bind ? "zmq bind " : "zmq connect ") + endpoint};
+  if (!bind) {
+    if (Status s = sender->ConnectTo(endpoint); !s) return s.error();
+    return sender;
+  }
+  try {
+    sender->impl_->socket.bind(endpoint);
+  } catch (const zmq::error_t& e) {
+    return Error{e.num(), "zmq bind " + endpoint};
   }
   return sender;
 }

@@ -23,6 +23,11 @@ class Sender {
   // Binds `endpoint` for a receiver that connects (a plug-in analyser). Until it connects,
   // Send blocks (or gives up, see below).
   static Result<Sender> Bind(const std::string& endpoint);
+  // A sender whose ZeroMQ context, socket and I/O threads exist but which is not connected
+  // yet, so that a later ConnectTo() is quick (the tracer prepares it while the sandbox is
+  // built). Connect() = Unconnected() + ConnectTo().
+  static Result<Sender> Unconnected();
+  Status ConnectTo(const std::string& endpoint);
   Sender(Sender&&) noexcept;
   Sender& operator=(Sender&&) noexcept;
   ~Sender();
