@@ -83,16 +83,16 @@ void Stage::Handle(const wire::Message& message) {
 }
 
 void Stage::HandleRawBatch(const wire::Message& message) {
-  std::vector<wire::RawRecord> records;
-  Status decoded =
-      wire::DecodeRecords(message.body.data(), message.body.size(), message.header.count, &records);
+  records_.clear();  // keeps its capacity from message to message
+  Status decoded = wire::DecodeRecords(message.body.data(), message.body.size(),
+                                       message.header.count, &records_);
   if (!decoded) {
     Report("undecodable raw batch (seq " + std::to_string(message.header.seq) +
            "): " + decoded.error().message());
     analyzer_.OnLoss(message.header.count, 1, NowNs());
     return;
   }
-  analyzer_.OnRecords(records);
+  analyzer_.OnRecords(records_);
 }
 
 void Stage::HandleEnd(const wire::Message& message) {

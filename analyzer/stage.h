@@ -57,6 +57,7 @@ class Stage {
   StageOptions options_;
   Analyzer analyzer_;
   wire::End end_;
+  std::vector<wire::RawRecord> records_;  // HandleRawBatch's decoded records
   bool output_failed_ = false;
 };
 
