@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <cstdio>
+#include <cstring>
 
 namespace sandtrace::sinks {
 
@@ -10,8 +11,10 @@ const msgpack::object* Field(const msgpack::object& map, std::string_view key) {
   if (map.type != msgpack::type::MAP) return nullptr;
   for (uint32_t i = 0; i < map.via.map.size; ++i) {
     const msgpack::object_kv& kv = map.via.map.ptr[i];
-    if (kv.key.type == msgpack::type::STR &&
-        std::string_view(kv.key.via.str.ptr, kv.key.via.str.size) == key) {
+    // Size and first byte before memcmp: most keys of an event differ in one of them.
+    if (kv.key.type == msgpack::type::STR && kv.key.via.str.size == key.size() &&
+        (key.empty() || (kv.key.via.str.ptr[0] == key[0] &&
+                         std::memcmp(kv.key.via.str.ptr, key.data(), key.size()) == 0))) {
       return &kv.val;
     }
   }

@@ -108,12 +108,29 @@ class JsonEmitter {
   void Map(const msgpack::object& o, int depth) {
     Char('{');
     for (uint32_t i = 0; i < o.via.map.size; ++i) {
-      if (i > 0) Char(',');
-      Key(o.via.map.ptr[i].key, depth + 1);
-      Char(':');
-      Value(o.via.map.ptr[i].val, depth + 1);
+      const msgpack::object_kv& kv = o.via.map.ptr[i];
+      if (kv.key.type == msgpack::type::STR) {
+        StringKey({kv.key.via.str.ptr, kv.key.via.str.size}, i > 0);
+      } else {
+        if (i > 0) Char(',');
+        Key(kv.key, depth + 1);
+        Char(':');
+      }
+      Value(kv.val, depth + 1);
     }
     Char('}');
+  }
+
+  // The common key, a string: `,"key":` (without the comma for the first) with one check for
+  // room, the same bytes as Char(','), String(key), Char(':').
+  void StringKey(std::string_view key, bool comma) {
+    Ensure(4 + kMaxEscapedBytesPerByte * key.size());
+    *out_ = ',';
+    out_ += comma;
+    *out_++ = '"';
+    out_ = WriteEscaped(key, EscapeMode::kJson, out_);
+    *out_++ = '"';
+    *out_++ = ':';
   }
 
   // A map key must be a JSON string: other keys are written as the string of their JSON.

@@ -3,6 +3,9 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace sandtrace::sinks {
 namespace {
@@ -81,6 +84,19 @@ bool HasSpecialByte(uint64_t word) {
           has_zero(word ^ (kOnes * '\\')) | has_zero(word ^ (kOnes * 0x7f))) != 0;
 }
 
+#if defined(__SSE2__)
+// True when one of the 16 bytes at `p` is not kPlain. Compared as signed bytes, 0x80..0xff are
+// negative, so "below 0x20" also catches every non-ASCII byte.
+bool HasSpecialByte16(const unsigned char* p) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  __m128i special = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+  special = _mm_or_si128(special, _mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+  special = _mm_or_si128(special, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+  special = _mm_or_si128(special, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+  return _mm_movemask_epi8(special) != 0;
+}
+#endif
+
 }  // namespace
 
 size_t Utf8SequenceLength(std::string_view text) {
@@ -110,8 +126,24 @@ size_t Utf8SequenceLength(std::string_view text) {
 char* WriteEscaped(std::string_view text, EscapeMode mode, char* out) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
+  if (n < 8) {  // short (keys, names): one pass over the classes, then a plain copy
+    unsigned classes = 0;
+    for (size_t k = 0; k < n; ++k) classes |= kClasses[p[k]];
+    if (classes == kPlain) {
+      std::memcpy(out, p, n);
+      return out + n;
+    }
+  }
   size_t i = 0;
   while (i < n) {
+#if defined(__SSE2__)
+    if (i + 16 <= n && !HasSpecialByte16(p + i)) {
+      std::memcpy(out, p + i, 16);
+      out += 16;
+      i += 16;
+      continue;
+    }
+#endif
     if (i + 8 <= n) {
       uint64_t word;
       std::memcpy(&word, p + i, 8);
@@ -120,6 +152,16 @@ char* WriteEscaped(std::string_view text, EscapeMode mode, char* out) {
         out += 8;
         i += 8;
         continue;
+      }
+    } else if (n >= 8) {
+      // Fewer than 8 bytes left: the last 8 bytes of the text as one word. When all of them
+      // are plain, the ones before i were written as themselves just before `out`, so the
+      // word can be written over them.
+      uint64_t word;
+      std::memcpy(&word, p + n - 8, 8);
+      if (!HasSpecialByte(word)) {
+        std::memcpy(out - (i - (n - 8)), &word, 8);
+        return out + (n - i);
       }
     }
     const uint8_t byte_class = kClasses[p[i]];
