@@ -12,8 +12,10 @@
 //       time of each stage (wait4) divided by the number of events written. --repeat K sends the
 //       raw batches K times (a K-times longer trace, e.g. to watch memory). One line per run:
 //         replay run=1 records=R events=E analyzer_cpu_s=.. sink0_cpu_s=.. cpu_s=.. us_per_event=..
-//                analyzer_maxrss_kib=.. sink0_maxrss_kib=.. wall_s=.. complete=yes|no
+//                analyzer_maxrss_kib=.. sink0_maxrss_kib=.. analyzer_minflt=.. sink0_minflt=..
+//                wall_s=.. complete=yes|no
 //       `complete` says that the first JSONL output has summary total_syscalls = its syscall lines.
+//       ST_REPLAY_WRAP_ANALYZER / ST_REPLAY_WRAP_SINK: a command prefix for that stage (profilers).
 //
 // Recording format: "st-raw-1\n", then per message: type (u8), count (u32), body size (u32),
 // body bytes; integers in host byte order. The body is the wire body (docs/wire-format.md).
@@ -198,12 +200,33 @@ struct Process {
   int status = 0;
 };
 
+// A command prefix from the environment for stage `name`, split at spaces, for profiling:
+// ST_REPLAY_WRAP_ANALYZER for sandtrace-analyzer, ST_REPLAY_WRAP_SINK for the sinks, e.g.
+// "valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%p".
+std::vector<std::string> WrapperOf(const std::string& name) {
+  const char* text = getenv(name == "sandtrace-analyzer" ? "ST_REPLAY_WRAP_ANALYZER"
+                                                         : "ST_REPLAY_WRAP_SINK");
+  std::vector<std::string> words;
+  std::string word;
+  for (const char* c = text ? text : ""; ; ++c) {
+    if (*c == ' ' || *c == '\0') {
+      if (!word.empty()) words.push_back(word);
+      word.clear();
+      if (*c == '\0') break;
+    } else {
+      word.push_back(*c);
+    }
+  }
+  return words;
+}
+
 // Starts BIN with --ready-fd 3 (and `out_fd` as fd 4 when >= 0) at nice 5, as the wrapper does.
 Result<Process> Launch(const std::string& name, const std::vector<std::string>& tail, int out_fd,
                        int* ready_fd) {
   int ready[2];
   if (pipe2(ready, O_CLOEXEC) != 0) return ErrnoError("pipe2");
-  std::vector<std::string> args{BinDirectory() + "/" + name, "--ready-fd=3"};
+  std::vector<std::string> args = WrapperOf(name);
+  args.insert(args.end(), {BinDirectory() + "/" + name, "--ready-fd=3"});
   args.insert(args.end(), tail.begin(), tail.end());
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
@@ -216,7 +239,7 @@ Result<Process> Launch(const std::string& name, const std::vector<std::string>& 
     const int o = out_fd >= 0 ? fcntl(out_fd, F_DUPFD_CLOEXEC, 100) : -1;
     if (r < 0 || dup2(r, 3) < 0) _exit(126);
     if (o >= 0 && dup2(o, 4) < 0) _exit(126);
-    execv(argv[0], argv.data());
+    execvp(argv[0], argv.data());  // a wrapper ("valgrind") is looked up in PATH
     _exit(127);
   }
   close(ready[1]);
@@ -330,9 +353,16 @@ int ReplayOnce(const std::vector<Recorded>& messages, const ReplayOptions& optio
   analyzer_args.insert(analyzer_args.end(), {"--config", config_path, "--alert-notices"});
   int ready = -1;
   Result<Process> analyzer = Launch("sandtrace-analyzer", analyzer_args, -1, &ready);
-  if (!analyzer) return fprintf(stderr, "st-replay-raw: %s\n", analyzer.error().message().c_str()), 1;
-  if (Status s = sandtrace::AwaitReady(ready, kReadyTimeoutMs, "sandtrace-analyzer"); !s) {
-    return fprintf(stderr, "st-replay-raw: %s\n", s.error().message().c_str()), 1;
+  Status analyzer_ready = analyzer ? sandtrace::AwaitReady(ready, kReadyTimeoutMs,
+                                                           "sandtrace-analyzer")
+                                   : Status(analyzer.error());
+  if (!analyzer_ready) {
+    fprintf(stderr, "st-replay-raw: %s\n", analyzer_ready.error().message().c_str());
+    for (Process& s : sinks) {
+      kill(s.pid, SIGKILL);
+      Reap(&s);
+    }
+    return 1;
   }
 
   const auto start = std::chrono::steady_clock::now();
@@ -364,6 +394,8 @@ int ReplayOnce(const std::vector<Recorded>& messages, const ReplayOptions& optio
   printf(" cpu_s=%.3f us_per_event=%.3f analyzer_maxrss_kib=%ld", cpu,
          count.lines ? cpu * 1e6 / count.lines : 0.0, analyzer->usage.ru_maxrss);
   for (size_t i = 0; i < sinks.size(); ++i) printf(" sink%zu_maxrss_kib=%ld", i, sinks[i].usage.ru_maxrss);
+  printf(" analyzer_minflt=%ld", analyzer->usage.ru_minflt);
+  for (size_t i = 0; i < sinks.size(); ++i) printf(" sink%zu_minflt=%ld", i, sinks[i].usage.ru_minflt);
   printf(" wall_s=%.3f complete=%s\n", wall, complete ? "yes" : "no");
   fflush(stdout);
   for (const Process& p : sinks) {
