@@ -133,6 +133,13 @@ void StopTicks() {
   setitimer(ITIMER_REAL, &off, nullptr);
 }
 
+void TickIn(uint64_t ns) {
+  itimerval tick{{0, 100'000},
+                 {static_cast<time_t>(ns / 1'000'000'000),
+                  static_cast<suseconds_t>(ns % 1'000'000'000 / 1000)}};
+  setitimer(ITIMER_REAL, &tick, nullptr);
+}
+
 LoopResult PtraceLoop::Run(pid_t root, pid_t init) {
   root_ = root;
   init_ = init;
@@ -225,6 +232,10 @@ void PtraceLoop::Publish(const auto& record) {
   }
 }
 
+void PtraceLoop::PublishSoon() {
+  if (publisher_->MarkUrgent(clock_->RealtimeNs())) TickIn(Publisher::kUrgentDelayNs);
+}
+
 void PtraceLoop::Resume(pid_t pid, int sig) {
   // With the --trace pre-filter a tracee runs freely (PTRACE_CONT) except between a selected
   // syscall's seccomp stop and its exit stop.
@@ -266,11 +277,7 @@ void PtraceLoop::HandleExit(pid_t pid, int status) {
   r.core_dumped = r.signaled && WCOREDUMP(status);
   Publish(r);
   tracees_.erase(it);
-  // Process ends are rare and users watch for them: do not let them wait in a batch.
-  if (Status s = publisher_->Flush(); !s && result_.kill_reason == KillReason::kNone) {
-    result_.publish_error = s.error();
-    KillTree(KillReason::kPublishFailed);
-  }
+  PublishSoon();  // users watch for process ends
 }
 
 void PtraceLoop::HandleStop(pid_t pid, int status) {
@@ -383,10 +390,7 @@ void PtraceLoop::HandleSyscallStop(Tracee& t) {
     if (t.exec_pending) {
       t.exec_pending = false;
       Publish(t.exec);
-      if (Status s = publisher_->Flush(); !s) {
-        if (result_.kill_reason == KillReason::kNone) result_.publish_error = s.error();
-        KillTree(KillReason::kPublishFailed);
-      }
+      PublishSoon();
     }
   }
 }

@@ -69,6 +69,9 @@ void InstallStopHandlers();
 // Stops the 100 ms tick (after Run(): nothing is left to time out).
 void StopTicks();
 
+// Makes the next tick come after `ns` (then every 100 ms again).
+void TickIn(uint64_t ns);
+
 class PtraceLoop {
  public:
   PtraceLoop(Publisher* publisher, const Clock* clock, LoopOptions options)
@@ -103,6 +106,8 @@ class PtraceLoop {
   void FinishPending(Tracee& t, bool returned, int64_t ret);
   void Resume(pid_t pid, int sig);
   void Publish(const auto& record);
+  // The batch holds a process event: it goes out within Publisher::kUrgentDelayNs.
+  void PublishSoon();
   void Tick();
   void KillTree(KillReason reason);
 

@@ -11,6 +11,7 @@ Status Publisher::Flush() {
   Status s = sender_.Send(wire::MessageType::kRawBatch, pending_, batch_.data(), batch_.size());
   batch_.clear();
   pending_ = 0;
+  urgent_ = false;
   return s;
 }
 

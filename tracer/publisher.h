@@ -1,6 +1,7 @@
 // Batches raw records and sends them downstream over a wire::Sender. Records are encoded as
 // they arrive (no copies kept); a batch goes out when it holds kBatchRecords records, when the
-// oldest record waited longer than kMaxDelayNs, or when the tracer asks (process events, end).
+// oldest record waited longer than kMaxDelayNs, when a record marked urgent (process events)
+// waited kUrgentDelayNs, or when the tracer asks (end).
 #pragma once
 
 #include <msgpack.hpp>
@@ -17,6 +18,9 @@ class Publisher {
  public:
   static constexpr uint32_t kBatchRecords = 1024;
   static constexpr uint64_t kMaxDelayNs = 100'000'000;  // 100 ms
+  // Process starts and ends reach the user this soon, while a burst of them (a build, a shell
+  // script) still shares batches: one batch per process event woke every stage each time.
+  static constexpr uint64_t kUrgentDelayNs = 10'000'000;  // 10 ms
 
   explicit Publisher(wire::Sender sender) : sender_(std::move(sender)) {}
 
@@ -26,12 +30,23 @@ class Publisher {
     if (pending_ == 0) oldest_ns_ = now_ns;
     wire::EncodeRecord(record, &batch_);
     if (++pending_ >= kBatchRecords) return Flush();
+    if (urgent_ && now_ns - urgent_ns_ >= kUrgentDelayNs) return Flush();
     return {};
+  }
+
+  // Marks the batch as holding a record that must go out within kUrgentDelayNs. True when it
+  // was not urgent before: the caller then arranges for FlushIfStale to be called in time.
+  bool MarkUrgent(uint64_t now_ns) {
+    if (urgent_ || pending_ == 0) return false;
+    urgent_ = true;
+    urgent_ns_ = now_ns;
+    return true;
   }
 
   // Sends the batch if it has waited too long.
   Status FlushIfStale(uint64_t now_ns) {
     if (pending_ > 0 && now_ns - oldest_ns_ >= kMaxDelayNs) return Flush();
+    if (urgent_ && now_ns - urgent_ns_ >= kUrgentDelayNs) return Flush();
     return {};
   }
 
@@ -49,6 +64,8 @@ class Publisher {
   msgpack::sbuffer batch_{64 * 1024};
   uint32_t pending_ = 0;
   uint64_t oldest_ns_ = 0;
+  bool urgent_ = false;
+  uint64_t urgent_ns_ = 0;
 };
 
 }  // namespace sandtrace::tracer
