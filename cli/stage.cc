@@ -2,9 +2,11 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -43,6 +45,51 @@ void LowerPriority(pid_t pid, int nice) {
   for (pid_t child : children) LowerPriority(child, nice);
 }
 
+constexpr size_t kMaxHandedFds = 16;
+constexpr size_t kChildStackSize = 64 * 1024;
+
+struct ChildArgs {
+  const StageSpec* spec;
+  char* const* argv;
+  const std::pair<int, int>* fds;  // (fd in wrapper, fd number in the stage)
+  size_t fd_count;
+  pid_t wrapper;
+  sigset_t mask;  // the wrapper's signal mask, restored before the exec
+};
+
+// The stage's side of LaunchStage, up to its exec. It runs in the wrapper's memory on its own
+// stack (CLONE_VM | CLONE_VFORK): only system calls, no allocation, no return.
+int RunStageChild(void* arg) {
+  const ChildArgs& a = *static_cast<const ChildArgs*>(arg);
+  // Our handlers would run on the wrapper's data: default dispositions before signals open.
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction current;
+    if (sigaction(sig, nullptr, &current) == 0 && current.sa_handler != SIG_DFL &&
+        current.sa_handler != SIG_IGN) {
+      sigaction(sig, &dfl, nullptr);
+    }
+  }
+  prctl(PR_SET_PDEATHSIG, a.spec->death_signal);
+  if (getppid() != a.wrapper) _exit(1);  // the wrapper died before the prctl
+  // Best effort; a stage with a handshake is lowered once it is ready (AwaitStage).
+  if (!a.spec->handshake && a.spec->nice != 0) setpriority(PRIO_PROCESS, 0, a.spec->nice);
+  // Move the handed-over fds to their numbers: first out of the way (above 100), then down.
+  int moved[kMaxHandedFds];
+  for (size_t i = 0; i < a.fd_count; ++i) {
+    moved[i] = fcntl(a.fds[i].first, F_DUPFD_CLOEXEC, 100);
+    if (moved[i] < 0) _exit(1);
+  }
+  for (size_t i = 0; i < a.fd_count; ++i) {
+    if (dup2(moved[i], a.fds[i].second) < 0) _exit(1);  // dup2 clears FD_CLOEXEC on the copy
+  }
+  sigprocmask(SIG_SETMASK, &a.mask, nullptr);
+  execv(a.argv[0], a.argv);
+  _exit(127);
+}
+
 }  // namespace
 
 std::string StageDirectory() {
@@ -67,27 +114,24 @@ Result<Stage> LaunchStage(const StageSpec& spec, int* ready_fd) {
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  const pid_t wrapper = getpid();
+  std::vector<std::pair<int, int>> fds = spec.fds;
+  if (spec.handshake) fds.emplace_back(ready[1], kReadyFdInStage);
+  if (fds.size() > kMaxHandedFds) return PlainError(spec.name + ": too many fds to hand over");
+  ChildArgs child{&spec, argv.data(), fds.data(), fds.size(), getpid(), {}};
 
-  pid_t pid = fork();
-  if (pid < 0) return ErrnoError("fork " + spec.name);
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, spec.death_signal);
-    if (getppid() != wrapper) _exit(1);  // the wrapper died before the prctl
-    // Best effort; a stage with a handshake is lowered once it is ready (AwaitStage).
-    if (!spec.handshake && spec.nice != 0) setpriority(PRIO_PROCESS, 0, spec.nice);
-    // Move the handed-over fds to their numbers: first out of the way (above 100), then down.
-    std::vector<std::pair<int, int>> fds = spec.fds;
-    if (spec.handshake) fds.emplace_back(ready[1], kReadyFdInStage);
-    for (auto& [from, to] : fds) {
-      from = fcntl(from, F_DUPFD_CLOEXEC, 100);
-      if (from < 0) _exit(1);
-    }
-    for (const auto& [from, to] : fds) {
-      if (dup2(from, to) < 0) _exit(1);  // dup2 clears FD_CLOEXEC on `to`
-    }
-    execv(argv[0], argv.data());
-    _exit(127);
+  // Like posix_spawn: the child shares our memory until its exec (no copy of the wrapper's
+  // page tables), with every signal blocked so that no handler of ours runs in it.
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_SETMASK, &all, &child.mask);
+  alignas(16) char stack[kChildStackSize];
+  const pid_t pid = clone(RunStageChild, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD,
+                          &child);
+  const int clone_errno = errno;
+  sigprocmask(SIG_SETMASK, &child.mask, nullptr);
+  if (pid < 0) {
+    errno = clone_errno;
+    return ErrnoError("clone " + spec.name);
   }
   if (spec.handshake) {
     close(ready[1]);
