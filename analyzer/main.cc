@@ -2,7 +2,6 @@
 //                    [--plugin-dir DIR --plugin COMMAND...] [--alert-notices] [--ready-fd N]
 // Binds the tracer's channel, connects to every sink, loads the run's analysis configuration
 // (common/analysis_config.h), starts the plug-in analysers, reports readiness and runs the stage.
-#include <malloc.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -13,6 +12,7 @@
 #include "analyzer/stage.h"
 #include "common/analysis_config.h"
 #include "common/flags.h"
+#include "common/malloc_tuning.h"
 #include "common/ready_pipe.h"
 
 namespace {
@@ -31,15 +31,6 @@ void InstallSignalHandlers() {
   sigaction(SIGTERM, &action, nullptr);
 }
 
-// Every message allocates and frees about a megabyte (the received body, its decoded records,
-// the event batch). With glibc's defaults the freed top of the heap goes back to the kernel
-// after each message and the next one faults it in again (page faults were about a tenth of
-// the stage's CPU time); keep up to 16 MiB of free heap and serve blocks up to 4 MiB from it.
-void TuneMalloc() {
-  mallopt(M_TRIM_THRESHOLD, 16 << 20);
-  mallopt(M_MMAP_THRESHOLD, 4 << 20);
-}
-
 int Fail(int ready_fd, const std::string& message, int status) {
   std::fprintf(stderr, "sandtrace-analyzer: %s\n", message.c_str());
   sandtrace::ReportFailure(ready_fd, message);
@@ -50,7 +41,7 @@ int Fail(int ready_fd, const std::string& message, int status) {
 
 int main(int argc, char** argv) {
   using namespace sandtrace;
-  TuneMalloc();
+  sandtrace::TuneMallocForBatches();
   Result<StageFlags> flags = StageFlags::Parse(argc, argv, {"alert-notices"});
   if (!flags) return Fail(-1, flags.error().message(), 2);
   Result<long long> ready_fd = flags->GetInt("ready-fd", -1);

@@ -1,6 +1,8 @@
 #include "common/ready_pipe.h"
 
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,6 +13,17 @@ namespace {
 
 void WriteLine(int fd, const std::string& line) {
   if (fd < 0) return;
+  // The reader may be gone (a stage that died, the tracer refusing to start): that must be an
+  // EPIPE here, not a SIGPIPE that kills the writer. Blocked, not ignored, so that nothing this
+  // process starts later inherits an ignored SIGPIPE; a SIGPIPE this write raised is consumed.
+  sigset_t pipe_only, previous;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  sigset_t pending;
+  sigemptyset(&pending);
+  sigpending(&pending);
+  const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &previous);
   size_t done = 0;
   while (done < line.size()) {
     ssize_t n = write(fd, line.data() + done, line.size() - done);
@@ -19,6 +32,12 @@ void WriteLine(int fd, const std::string& line) {
     done += static_cast<size_t>(n);
   }
   close(fd);
+  const timespec no_wait{0, 0};
+  if (!was_pending) {
+    while (sigtimedwait(&pipe_only, nullptr, &no_wait) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <zmq.hpp>
 
+#include "common/malloc_tuning.h"
 #include "common/wire/codec.h"
 #include "sinks/event_fields.h"
 #include "sinks/event_stream.h"
@@ -581,6 +582,7 @@ int RunCollector(const CollectorOptions& options) {
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  TuneMallocForBatches();
 
   Collector collector(options);
   if (Status s = collector.Open(); !s) {

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "common/malloc_tuning.h"
 #include "common/ready_pipe.h"
 
 namespace sandtrace::sinks {
@@ -74,6 +75,7 @@ Status PumpEvents(wire::Receiver* receiver, EventStream* stream) {
 
 int RunSinkStage(const SinkStage& stage, int argc, char** argv, const SinkOpener& open) {
   InstallSinkSignalHandlers();
+  TuneMallocForBatches();
   Result<StageFlags> flags = StageFlags::Parse(argc, argv, stage.boolean_flags);
   if (!flags) return FailStartup(stage, -1, flags.error(), 2);
   Result<long long> ready_fd = flags->GetInt("ready-fd", -1);

@@ -14,7 +14,7 @@ struct ChannelImpl {
 namespace {
 
 // Queue depth in messages; each message is a batch of records.
-constexpr int kHighWaterMark = 256;
+constexpr int kHighWaterMark = 32;
 
 }  // namespace
 

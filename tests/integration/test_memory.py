@@ -15,18 +15,11 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 import sandtrace_fixtures as st
 
 N = int(os.environ.get("SANDTRACE_MEMORY_SYSCALLS", "1000000"))
 LIMIT_KIB = 64 * 1024
 SAMPLE_S = 0.1
-# Open: the SQLite sink peaks at 47-88 MiB here depending on the machine's load: its page cache
-# (sinks/sqlite_sink.h kCacheKiB) plus the event batches queued for it when it falls behind
-# (up to the channel's high-water mark of 256 messages of ~350 KB each, common/wire/channel.cc).
-# Reported as XFAIL while it is over; every other process must stay under the limit.
-KNOWN_OVER = {"sandtrace-sink-sqlite"}
 
 
 def memory_kib(pid):
@@ -124,7 +117,7 @@ def test_a_million_syscalls_keep_every_process_under_64_mib(tmp_path):
         assert expected in names, f"{expected} was never sampled:\n{report}"
     over = {name for (_, name), p in sampler.peak.items()
             if max(p["rss"], p["hwm"]) >= LIMIT_KIB}
-    assert not over - KNOWN_OVER, f"processes at or above {LIMIT_KIB // 1024} MiB:\n{report}"
+    assert not over, f"processes at or above {LIMIT_KIB // 1024} MiB:\n{report}"
 
     calls, gaps, summary = count_jsonl(out)
     assert summary["event_type"] == "summary"
@@ -134,6 +127,3 @@ def test_a_million_syscalls_keep_every_process_under_64_mib(tmp_path):
     with st.sqlite_connect(db) as conn:
         (rows,) = conn.execute("SELECT COUNT(*) FROM syscalls").fetchone()
     assert rows == calls
-    if over:
-        pytest.xfail(f"known: {sorted(over)} at or above {LIMIT_KIB // 1024} MiB "
-                     f"(SQLite page cache plus queued event batches)\n{report}")
