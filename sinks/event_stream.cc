@@ -2,10 +2,12 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <vector>
 
 #include "common/wire/codec.h"
+#include "common/wire/msgpack_reader.h"
 #include "sinks/event_fields.h"
 
 namespace sandtrace::sinks {
@@ -26,10 +28,156 @@ void WarnOnStderr(const std::string& message) {
   std::fprintf(stderr, "sandtrace sink: %s\n", message.c_str());
 }
 
+enum ObservedKey : uint8_t {
+  kNone = 0,
+  kType = 1 << 0,
+  kSyscall = 1 << 1,
+  kAction = 1 << 2,
+  kRunId = 1 << 3,
+  kTimestamp = 1 << 4,
+  kSuccess = 1 << 5,
+  kThread = 1 << 6,
+  kLostRecords = 1 << 7,
+};
+
+ObservedKey KeyOf(std::string_view key) {
+  switch (key.size()) {
+    case 6:
+      if (key == "action") return kAction;
+      if (key == "run_id") return kRunId;
+      if (key == "thread") return kThread;
+      break;
+    case 7:
+      if (key == "syscall") return kSyscall;
+      if (key == "success") return kSuccess;
+      break;
+    case 9:
+      if (key == "timestamp") return kTimestamp;
+      break;
+    case 10:
+      if (key == "event_type") return kType;
+      break;
+    case 12:
+      if (key == "lost_records") return kLostRecords;
+      break;
+  }
+  return kNone;
+}
+
+// The value of TextField / BoolField / IntField for `key`: Field() semantics (the first STR key
+// that matches wins; a value of another type reads as the fallback).
+void SetObserved(ObservedKey key, const wire::MsgpackItem& value, EventStream::Observed* out) {
+  using wire::MsgpackKind;
+  const bool text = value.kind == MsgpackKind::kStr || value.kind == MsgpackKind::kBin;
+  switch (key) {
+    case kType: out->type = text ? value.text() : ""; break;
+    case kSyscall: out->syscall = text ? value.text() : ""; break;
+    case kAction: out->action = text ? value.text() : ""; break;
+    case kRunId: out->run_id = text ? value.text() : ""; break;
+    case kTimestamp: out->timestamp = text ? value.text() : ""; break;
+    case kSuccess: out->success = value.kind == MsgpackKind::kBool ? value.boolean : true; break;
+    case kThread: out->thread = value.kind == MsgpackKind::kBool && value.boolean; break;
+    case kLostRecords:
+      out->lost_records = value.kind == MsgpackKind::kUint  ? value.u64
+                          : value.kind == MsgpackKind::kInt ? static_cast<uint64_t>(value.i64)
+                                                            : 0;
+      break;
+    case kNone: break;
+  }
+}
+
+// Reads one encoded event from `in`, with the Observed fields of a map in the same pass
+// (a non-map leaves every field at its fallback, as Field() does). False when it is malformed.
+bool ScanEncoded(wire::MsgpackReader* in, EventStream::Observed* out) {
+  wire::MsgpackItem item;
+  if (!in->Next(&item)) return false;
+  if (item.kind != wire::MsgpackKind::kMap) return in->SkipElements(item);
+  unsigned seen = 0;
+  for (uint32_t i = 0; i < item.size; ++i) {
+    wire::MsgpackItem key;
+    if (!in->Next(&key) || !in->SkipElements(key)) return false;
+    const ObservedKey which = key.kind == wire::MsgpackKind::kStr ? KeyOf(key.text()) : kNone;
+    wire::MsgpackItem value;
+    if (!in->Next(&value)) return false;
+    if (which != kNone && (seen & which) == 0) {
+      seen |= which;
+      SetObserved(which, value, out);
+    }
+    if (!in->SkipElements(value)) return false;
+  }
+  return true;
+}
+
+// Splits a body into its `count` events, checking that each is well-formed MessagePack and
+// reading its Observed fields on the way.
+Status ScanBatch(std::string_view body, uint32_t count,
+                 std::vector<EventStream::EncodedEvent>* out) {
+  out->clear();
+  out->reserve(std::min<size_t>(count, body.size()));
+  wire::MsgpackReader in(body.data(), body.size());
+  for (uint32_t i = 0; i < count; ++i) {
+    if (in.at_end()) return PlainError("body holds fewer objects than its header says");
+    EventStream::EncodedEvent& event = out->emplace_back();
+    const char* start = in.pos();
+    if (!ScanEncoded(&in, &event.fields)) {
+      return PlainError("msgpack: malformed or truncated object");
+    }
+    event.bytes = std::string_view(start, static_cast<size_t>(in.pos() - start));
+  }
+  if (!in.at_end()) return PlainError("trailing bytes after the last object");
+  return {};
+}
+
+// The same from an object (the object path: gap events, sinks without WriteEncoded).
+EventStream::Observed ObservedOf(const msgpack::object& event) {
+  EventStream::Observed out;
+  if (event.type != msgpack::type::MAP) return out;
+  unsigned seen = 0;
+  for (uint32_t i = 0; i < event.via.map.size; ++i) {
+    const msgpack::object_kv& kv = event.via.map.ptr[i];
+    if (kv.key.type != msgpack::type::STR) continue;
+    const ObservedKey which = KeyOf({kv.key.via.str.ptr, kv.key.via.str.size});
+    if (which == kNone || (seen & which) != 0) continue;
+    seen |= which;
+    wire::MsgpackItem value;
+    switch (kv.val.type) {
+      case msgpack::type::STR:
+        value.kind = wire::MsgpackKind::kStr;
+        value.data = kv.val.via.str.ptr;
+        value.size = kv.val.via.str.size;
+        break;
+      case msgpack::type::BIN:
+        value.kind = wire::MsgpackKind::kBin;
+        value.data = kv.val.via.bin.ptr;
+        value.size = kv.val.via.bin.size;
+        break;
+      case msgpack::type::BOOLEAN:
+        value.kind = wire::MsgpackKind::kBool;
+        value.boolean = kv.val.via.boolean;
+        break;
+      case msgpack::type::POSITIVE_INTEGER:
+        value.kind = wire::MsgpackKind::kUint;
+        value.u64 = kv.val.via.u64;
+        break;
+      case msgpack::type::NEGATIVE_INTEGER:
+        value.kind = wire::MsgpackKind::kInt;
+        value.i64 = kv.val.via.i64;
+        break;
+      default:
+        value.kind = wire::MsgpackKind::kNil;
+        break;
+    }
+    SetObserved(which, value, &out);
+  }
+  return out;
+}
+
 }  // namespace
 
 EventStream::EventStream(Sink* sink, WarnFunction warn)
-    : sink_(sink), warn_(warn ? std::move(warn) : WarnFunction(WarnOnStderr)) {}
+    : sink_(sink),
+      encoded_sink_(dynamic_cast<EncodedSink*>(sink)),
+      warn_(warn ? std::move(warn) : WarnFunction(WarnOnStderr)) {}
 
 Status EventStream::Deliver(const wire::Message& message) {
   if (finished_) return {};
@@ -43,6 +191,7 @@ Status EventStream::Deliver(const wire::Message& message) {
     }
     return sink_->Flush();
   }
+  if (encoded_sink_ != nullptr) return DeliverEncoded(message);
   msgpack::zone zone;
   std::vector<msgpack::object> events;
   Status unpacked = wire::UnpackObjectsInto(message.body.data(), message.body.size(),
@@ -68,9 +217,42 @@ Status EventStream::Deliver(const wire::Message& message) {
   return sink_->Flush();
 }
 
+Status EventStream::DeliverEncoded(const wire::Message& message) {
+  const std::string_view body(static_cast<const char*>(message.body.data()), message.body.size());
+  Status split = ScanBatch(body, message.header.count, &encoded_);
+  if (!split) {
+    warn_("event batch " + std::to_string(message.header.seq) +
+          " is malformed and counted as lost: " + split.error().message());
+    if (Status s = WriteGap(message.header.count, 1); !s) return s;
+    return sink_->Flush();
+  }
+  uint64_t malformed = 0;
+  for (const EncodedEvent& event : encoded_) {
+    if (event.fields.type.empty()) {
+      ++malformed;
+      continue;
+    }
+    if (event.fields.type == "summary") {
+      if (summary_) {
+        warn_("dropping a second summary event");
+      } else {
+        summary_ = msgpack::unpack(event.bytes.data(), event.bytes.size());
+      }
+      continue;
+    }
+    Observe(event.fields);
+    if (Status s = encoded_sink_->WriteEncoded(event.bytes); !s) return s;
+  }
+  if (malformed > 0) {
+    warn_(std::to_string(malformed) + " events without an event_type counted as lost");
+    if (Status s = WriteGap(malformed, 0); !s) return s;
+  }
+  return sink_->Flush();
+}
+
 Status EventStream::WriteEvent(const msgpack::object& event) {
-  const std::string_view type = EventType(event);
-  if (type == "summary") {
+  const Observed fields = ObservedOf(event);
+  if (fields.type == "summary") {
     if (summary_) {
       warn_("dropping a second summary event");
     } else {
@@ -78,7 +260,7 @@ Status EventStream::WriteEvent(const msgpack::object& event) {
     }
     return {};
   }
-  Observe(event, type);
+  Observe(fields);
   return sink_->Write(event);
 }
 
@@ -105,31 +287,33 @@ Status EventStream::WriteGap(uint64_t lost_records, uint64_t lost_messages,
   p.pack_uint64(lost_messages);
   lost_records_here_ += lost_records;
   const msgpack::object_handle gap = Unpack(buffer);
-  Observe(gap.get(), "gap");
+  Observe(ObservedOf(gap.get()));
   return sink_->Write(gap.get());
 }
 
-void EventStream::Observe(const msgpack::object& event, std::string_view type) {
+void EventStream::Observe(const Observed& event) {
+  const std::string_view type = event.type;
   if (type == "syscall") {
     ++syscalls_;
-    const std::string_view name = TextField(event, "syscall");
-    auto it = per_syscall_.find(name);
-    if (it == per_syscall_.end()) it = per_syscall_.emplace(std::string(name), NameCounts{}).first;
+    auto it = per_syscall_.find(event.syscall);
+    if (it == per_syscall_.end()) {
+      it = per_syscall_.emplace(std::string(event.syscall), NameCounts{}).first;
+    }
     ++it->second.calls;
-    if (!BoolField(event, "success", true)) ++it->second.errors;
-    if (TextField(event, "action") == "deny") ++denied_;
+    if (!event.success) ++it->second.errors;
+    if (event.action == "deny") ++denied_;
   } else if (type == "process") {
-    if (TextField(event, "action") == "spawn") {
+    if (event.action == "spawn") {
       ++threads_;
-      if (!BoolField(event, "thread")) ++processes_;
+      if (!event.thread) ++processes_;
     }
   } else if (type == "alert") {
     ++alerts_;
   } else if (type == "gap") {
-    lost_records_seen_ += static_cast<uint64_t>(IntField(event, "lost_records"));
+    lost_records_seen_ += event.lost_records;
   } else if (type == "sandbox") {
-    if (const std::string_view id = TextField(event, "run_id"); !id.empty()) run_id_ = id;
-    start_ns_ = ParseTimestamp(TextField(event, "timestamp"));
+    if (!event.run_id.empty()) run_id_ = event.run_id;
+    start_ns_ = ParseTimestamp(event.timestamp);
   }
 }
 

@@ -14,9 +14,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "common/wire/channel.h"
+#include "sinks/encoded_sink.h"
 #include "sinks/sink.h"
 
 namespace sandtrace::sinks {
@@ -28,6 +30,8 @@ class EventStream {
   using WarnFunction = std::function<void(const std::string& message)>;
 
   // `sink` must outlive the stream. `warn` reports recoverable problems (default: stderr).
+  // When `sink` is also an EncodedSink, events other than the summary reach it as their
+  // MessagePack bytes (EncodedSink::WriteEncoded) instead of as objects.
   explicit EventStream(Sink* sink, WarnFunction warn = nullptr);
 
   // Delivers one received message: for an event batch a `gap` event first when messages were
@@ -56,6 +60,22 @@ class EventStream {
   bool summary_seen() const { return summary_.has_value(); }
   uint64_t syscall_events() const { return syscalls_; }
 
+  // The fields of an event the stream's statistics need (views into the event).
+  struct Observed {
+    std::string_view type;  // "event_type"
+    std::string_view syscall;
+    std::string_view action;
+    std::string_view run_id;
+    std::string_view timestamp;
+    bool success = true;
+    bool thread = false;
+    uint64_t lost_records = 0;
+  };
+  struct EncodedEvent {
+    std::string_view bytes;  // one MessagePack object
+    Observed fields;
+  };
+
  private:
   struct NameCounts {
     uint64_t calls = 0;
@@ -64,12 +84,15 @@ class EventStream {
 
   Status WriteGap(uint64_t lost_records, uint64_t lost_messages,
                   std::string_view stage = kSinkStage);
+  Status DeliverEncoded(const wire::Message& message);
   Status WriteEvent(const msgpack::object& event);
-  void Observe(const msgpack::object& event, std::string_view type);
+  void Observe(const Observed& event);
   msgpack::object_handle FallbackSummary(std::string_view reason) const;
   msgpack::object_handle SummaryWithOwnGaps() const;
 
   Sink* sink_;
+  EncodedSink* encoded_sink_;                 // sink_ as an EncodedSink, or nullptr
+  std::vector<EncodedEvent> encoded_;         // the events of the batch being delivered
   WarnFunction warn_;
   bool finished_ = false;
   std::optional<msgpack::object_handle> summary_;

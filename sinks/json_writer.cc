@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "common/wire/msgpack_reader.h"
 #include "sinks/text_escape.h"
 
 namespace sandtrace::sinks {
@@ -48,6 +49,46 @@ class JsonEmitter {
         return Map(o, depth);
     }
     Literal("null", 4);
+  }
+
+  // The same text as Value() of the unpacked object, straight from the MessagePack bytes:
+  // `item` was just read from `in`, its elements (if any) follow. False when they are cut or
+  // malformed.
+  bool Encoded(wire::MsgpackReader* in, const wire::MsgpackItem& item, int depth) {
+    using wire::MsgpackKind;
+    switch (item.kind) {
+      case MsgpackKind::kNil:
+        Literal("null", 4);
+        return true;
+      case MsgpackKind::kBool:
+        item.boolean ? Literal("true", 4) : Literal("false", 5);
+        return true;
+      case MsgpackKind::kUint:
+        Integer(item.u64);
+        return true;
+      case MsgpackKind::kInt:
+        Integer(item.i64);
+        return true;
+      case MsgpackKind::kFloat32:
+        Float(static_cast<float>(item.f64));
+        return true;
+      case MsgpackKind::kFloat64:
+        Float(item.f64);
+        return true;
+      case MsgpackKind::kStr:
+      case MsgpackKind::kBin:
+      case MsgpackKind::kExt:
+        String(item.text());
+        return true;
+      case MsgpackKind::kArray:
+        if (depth >= kMaxJsonDepth) break;
+        return EncodedArray(in, item.size, depth);
+      case MsgpackKind::kMap:
+        if (depth >= kMaxJsonDepth) break;
+        return EncodedMap(in, item.size, depth);
+    }
+    Literal("null", 4);
+    return in->SkipElements(item);
   }
 
   void String(std::string_view bytes) {
@@ -133,6 +174,47 @@ class JsonEmitter {
     *out_++ = ':';
   }
 
+  bool EncodedArray(wire::MsgpackReader* in, uint32_t size, int depth) {
+    Char('[');
+    wire::MsgpackItem item;
+    for (uint32_t i = 0; i < size; ++i) {
+      if (i > 0) Char(',');
+      if (!in->Next(&item) || !Encoded(in, item, depth + 1)) return false;
+    }
+    Char(']');
+    return true;
+  }
+
+  bool EncodedMap(wire::MsgpackReader* in, uint32_t size, int depth) {
+    Char('{');
+    wire::MsgpackItem item;
+    for (uint32_t i = 0; i < size; ++i) {
+      if (!in->Next(&item)) return false;
+      if (item.kind == wire::MsgpackKind::kStr) {
+        StringKey(item.text(), i > 0);
+      } else {
+        if (i > 0) Char(',');
+        if (!EncodedKey(in, item, depth + 1)) return false;
+        Char(':');
+      }
+      if (!in->Next(&item) || !Encoded(in, item, depth + 1)) return false;
+    }
+    Char('}');
+    return true;
+  }
+
+  // Key() for a key read from MessagePack bytes.
+  bool EncodedKey(wire::MsgpackReader* in, const wire::MsgpackItem& key, int depth) {
+    if (key.kind == wire::MsgpackKind::kBin) return Encoded(in, key, depth);
+    TextBuffer text;
+    {
+      JsonEmitter nested(&text);
+      if (!nested.Encoded(in, key, depth)) return false;
+    }
+    String(text.view());
+    return true;
+  }
+
   // A map key must be a JSON string: other keys are written as the string of their JSON.
   void Key(const msgpack::object& key, int depth) {
     if (key.type == msgpack::type::STR || key.type == msgpack::type::BIN) {
@@ -156,6 +238,17 @@ class JsonEmitter {
 void AppendJson(const msgpack::object& object, TextBuffer* out) {
   JsonEmitter emitter(out);
   emitter.Value(object, 0);
+}
+
+bool AppendJsonFromMsgpack(std::string_view msgpack, TextBuffer* out) {
+  wire::MsgpackReader in(msgpack.data(), msgpack.size());
+  wire::MsgpackItem item;
+  bool ok;
+  {
+    JsonEmitter emitter(out);
+    ok = in.Next(&item) && emitter.Encoded(&in, item, 0);
+  }
+  return ok && in.at_end();
 }
 
 void AppendJson(const msgpack::object& object, std::string* out) {

@@ -68,6 +68,18 @@ Status JsonlSink::Write(const msgpack::object& event, std::string_view run_id) {
   return {};
 }
 
+Status JsonlSink::WriteEncoded(std::string_view event) {
+  if (fd_ < 0) return PlainError("JSONL output " + name_ + " is closed");
+  const size_t before = buffer_.size();
+  if (!AppendJsonFromMsgpack(event, &buffer_)) {
+    buffer_.Commit(buffer_.data() + before);
+    return PlainError("malformed event for JSONL output " + name_);
+  }
+  buffer_.Append('\n');
+  if (buffer_.size() >= kJsonlBufferLimit) return Flush();
+  return {};
+}
+
 Status JsonlSink::Flush() {
   size_t done = 0;
   Status result;

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "sinks/encoded_sink.h"
 #include "sinks/sink.h"
 #include "sinks/text_buffer.h"
 
@@ -18,7 +19,7 @@ namespace sandtrace::sinks {
 
 inline constexpr size_t kJsonlBufferLimit = 1 << 20;
 
-class JsonlSink : public Sink {
+class JsonlSink : public Sink, public EncodedSink {
  public:
   // Creates or truncates `path` (mode 0644). The error names the file.
   static Result<std::unique_ptr<JsonlSink>> OpenPath(const std::string& path);
@@ -35,6 +36,8 @@ class JsonlSink : public Sink {
   Status Write(const msgpack::object& event) override;
   // The same, adding "run_id" to an event that has none (a collector's file holds many runs).
   Status Write(const msgpack::object& event, std::string_view run_id);
+  // The same from the event's MessagePack bytes, transcoded without an object tree.
+  Status WriteEncoded(std::string_view event) override;
   // The file's size once everything written so far is flushed.
   Result<uint64_t> FileSize() const;
   const std::string& name() const { return name_; }

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
+#include <type_traits>
+
+#include "common/wire/msgpack_reader.h"
 
 namespace sandtrace::wire {
 namespace {
@@ -129,72 +133,185 @@ class ArrayReader {
   const char* what_;
 };
 
-Result<RawRecord> DecodeRecord(const msgpack::object& o) {
-  if (o.type != msgpack::type::ARRAY || o.via.array.size == 0 ||
-      o.via.array.ptr[0].type != msgpack::type::POSITIVE_INTEGER) {
-    return PlainError("malformed record");
-  }
-  const uint64_t tag = o.via.array.ptr[0].via.u64;
-  if (tag == kSyscallTag) {
-    ArrayReader in(o, 11, "syscall record");
-    in.Next();
-    SyscallRecord r;
-    r.tid = in.Get<int32_t>();
-    r.tgid = in.Get<int32_t>();
-    r.nr = in.Get<int32_t>();
-    if (const msgpack::object* args = in.Next()) {
-      ArrayReader a(*args, 6, "syscall args");
-      for (uint64_t& v : r.args) v = a.Get<uint64_t>();
-      if (!a.status()) return a.status().error();
-    }
-    r.ret = in.Get<int64_t>();
-    r.entry_ns = in.Get<uint64_t>();
-    r.duration_ns = in.Get<uint64_t>();
-    r.returned = in.Get<bool>();
-    r.action = static_cast<Action>(in.Get<uint8_t>());
-    if (const msgpack::object* caps = in.Next()) {
-      if (caps->type != msgpack::type::ARRAY) return PlainError("malformed captures");
-      for (uint32_t i = 0; i < caps->via.array.size; ++i) {
-        ArrayReader c(caps->via.array.ptr[i], 4, "capture");
-        Capture cap;
-        cap.arg = c.Get<uint8_t>();
-        cap.kind = static_cast<CaptureKind>(c.Get<uint8_t>());
-        cap.truncated = c.Get<bool>();
-        cap.bytes = c.Bytes();
-        if (!c.status()) return c.status().error();
-        r.captures.push_back(std::move(cap));
+// Reads the items of one MessagePack array straight from the bytes, in order, converting
+// scalars with msgpack-c's rules (an integer must fit the type, a bool must be a bool). The
+// first failure is kept: `malformed_msgpack` when the bytes themselves are bad, otherwise a
+// value of the wrong type or a missing item.
+class ItemReader {
+ public:
+  ItemReader(MsgpackReader* in, uint32_t size) : in_(in), left_(size) {}
+
+  template <typename T>
+  T Get() {
+    MsgpackItem item;
+    if (!Next(&item)) return T{};
+    if constexpr (std::is_same_v<T, bool>) {
+      if (item.kind == MsgpackKind::kBool) return item.boolean;
+    } else if constexpr (std::is_unsigned_v<T>) {
+      if (item.kind == MsgpackKind::kUint && item.u64 <= std::numeric_limits<T>::max()) {
+        return static_cast<T>(item.u64);
+      }
+    } else {
+      if (item.kind == MsgpackKind::kUint &&
+          item.u64 <= static_cast<uint64_t>(std::numeric_limits<T>::max())) {
+        return static_cast<T>(item.u64);
+      }
+      if (item.kind == MsgpackKind::kInt && item.i64 >= std::numeric_limits<T>::min()) {
+        return static_cast<T>(item.i64);
       }
     }
-    if (!in.status()) return in.status().error();
-    return RawRecord(std::move(r));
+    Fail(item);
+    return T{};
+  }
+
+  // STR or BIN bytes.
+  std::string Bytes() {
+    MsgpackItem item;
+    if (!Next(&item)) return {};
+    if (item.kind == MsgpackKind::kStr || item.kind == MsgpackKind::kBin) {
+      return std::string(item.data, item.size);
+    }
+    Fail(item);
+    return {};
+  }
+
+  // The header of a nested array of at least `min_size` items (its items follow in `in`).
+  bool Array(uint32_t min_size, uint32_t* size) {
+    MsgpackItem item;
+    if (!Next(&item)) return false;
+    if (item.kind == MsgpackKind::kArray && item.size >= min_size) {
+      *size = item.size;
+      return true;
+    }
+    Fail(item);
+    return false;
+  }
+
+  // Skips the items not read (a newer encoder may append some).
+  bool SkipRest() {
+    for (; left_ > 0 && !failed_; --left_) {
+      if (!in_->Skip()) failed_ = malformed_msgpack_ = true;
+    }
+    return !failed_;
+  }
+
+  bool failed() const { return failed_; }
+  bool malformed_msgpack() const { return malformed_msgpack_; }
+
+ private:
+  bool Next(MsgpackItem* item) {
+    if (failed_ || left_ == 0) {
+      failed_ = true;
+      return false;
+    }
+    --left_;
+    if (!in_->Next(item)) {
+      failed_ = malformed_msgpack_ = true;
+      return false;
+    }
+    return true;
+  }
+  // A value of the wrong type: still skip what it contains, so that a later error message
+  // says what was wrong first.
+  void Fail(const MsgpackItem& item) {
+    failed_ = true;
+    if (!in_->SkipElements(item)) malformed_msgpack_ = true;
+  }
+
+  MsgpackReader* in_;
+  uint32_t left_;
+  bool failed_ = false;
+  bool malformed_msgpack_ = false;
+};
+
+Status ReaderError(const ItemReader& in, const char* what) {
+  if (in.malformed_msgpack()) return PlainError("msgpack: malformed or truncated object");
+  return PlainError(std::string("malformed ") + what);
+}
+
+Status DecodeSyscall(MsgpackReader* bytes, uint32_t size, SyscallRecord* r) {
+  if (size < 11) return PlainError("malformed syscall record");
+  ItemReader in(bytes, size - 1);
+  r->tid = in.Get<int32_t>();
+  r->tgid = in.Get<int32_t>();
+  r->nr = in.Get<int32_t>();
+  uint32_t n = 0;
+  if (in.Array(6, &n)) {
+    ItemReader a(bytes, n);
+    for (uint64_t& v : r->args) v = a.Get<uint64_t>();
+    if (!a.SkipRest()) return ReaderError(a, "syscall args");
+  } else {
+    return ReaderError(in, "syscall args");
+  }
+  r->ret = in.Get<int64_t>();
+  r->entry_ns = in.Get<uint64_t>();
+  r->duration_ns = in.Get<uint64_t>();
+  r->returned = in.Get<bool>();
+  r->action = static_cast<Action>(in.Get<uint8_t>());
+  if (in.Array(0, &n)) {
+    r->captures.resize(n);
+    for (Capture& cap : r->captures) {
+      uint32_t fields = 0;
+      if (!ItemReader(bytes, 1).Array(4, &fields)) {
+        return PlainError("malformed capture");
+      }
+      ItemReader c(bytes, fields);
+      cap.arg = c.Get<uint8_t>();
+      cap.kind = static_cast<CaptureKind>(c.Get<uint8_t>());
+      cap.truncated = c.Get<bool>();
+      cap.bytes = c.Bytes();
+      if (!c.SkipRest()) return ReaderError(c, "capture");
+    }
+  } else {
+    return ReaderError(in, "captures");
+  }
+  if (!in.SkipRest()) return ReaderError(in, "syscall record");
+  return {};
+}
+
+// Decodes the next record straight from the bytes (no object tree).
+Status DecodeRecordAt(MsgpackReader* bytes, std::vector<RawRecord>* out) {
+  MsgpackItem record;
+  if (!bytes->Next(&record)) return PlainError("msgpack: malformed or truncated object");
+  MsgpackItem tag_item;
+  if (record.kind != MsgpackKind::kArray || record.size == 0 || !bytes->Next(&tag_item) ||
+      tag_item.kind != MsgpackKind::kUint) {
+    return PlainError("malformed record");
+  }
+  const uint64_t tag = tag_item.u64;
+  if (tag == kSyscallTag) {
+    SyscallRecord& r = std::get<SyscallRecord>(out->emplace_back(std::in_place_type<SyscallRecord>));
+    return DecodeSyscall(bytes, record.size, &r);
   }
   if (tag == kSpawnTag) {
-    ArrayReader in(o, 6, "spawn record");
-    in.Next();
+    if (record.size < 6) return PlainError("malformed spawn record");
+    ItemReader in(bytes, record.size - 1);
     SpawnRecord r;
     r.tid = in.Get<int32_t>();
     r.tgid = in.Get<int32_t>();
     r.parent_tid = in.Get<int32_t>();
     r.thread = in.Get<bool>();
     r.ts_ns = in.Get<uint64_t>();
-    if (!in.status()) return in.status().error();
-    return RawRecord(r);
+    if (!in.SkipRest()) return ReaderError(in, "spawn record");
+    out->emplace_back(r);
+    return {};
   }
   if (tag == kExecTag) {
-    ArrayReader in(o, 6, "exec record");
-    in.Next();
+    if (record.size < 6) return PlainError("malformed exec record");
+    ItemReader in(bytes, record.size - 1);
     ExecRecord r;
     r.tid = in.Get<int32_t>();
     r.former_tid = in.Get<int32_t>();
     r.ts_ns = in.Get<uint64_t>();
     r.path = in.Bytes();
     r.comm = in.Bytes();
-    if (!in.status()) return in.status().error();
-    return RawRecord(std::move(r));
+    if (!in.SkipRest()) return ReaderError(in, "exec record");
+    out->emplace_back(std::move(r));
+    return {};
   }
   if (tag == kExitTag) {
-    ArrayReader in(o, 7, "exit record");
-    in.Next();
+    if (record.size < 7) return PlainError("malformed exit record");
+    ItemReader in(bytes, record.size - 1);
     ExitRecord r;
     r.tid = in.Get<int32_t>();
     r.tgid = in.Get<int32_t>();
@@ -202,8 +319,9 @@ Result<RawRecord> DecodeRecord(const msgpack::object& o) {
     r.signaled = in.Get<bool>();
     r.status = in.Get<int32_t>();
     r.core_dumped = in.Get<bool>();
-    if (!in.status()) return in.status().error();
-    return RawRecord(r);
+    if (!in.SkipRest()) return ReaderError(in, "exit record");
+    out->emplace_back(r);
+    return {};
   }
   return PlainError("unknown record tag " + std::to_string(tag));
 }
@@ -452,15 +570,23 @@ Result<End> DecodeEnd(const void* data, size_t size) {
 }
 
 Status DecodeRecords(const void* data, size_t size, uint32_t count, std::vector<RawRecord>* out) {
-  msgpack::zone zone;
-  std::vector<msgpack::object> objects;
-  Status s = UnpackObjectsInto(data, size, count, &zone, &objects);
-  if (!s) return s;
-  out->reserve(out->size() + objects.size());
-  for (const msgpack::object& o : objects) {
-    Result<RawRecord> r = DecodeRecord(o);
-    if (!r) return r.error();
-    out->push_back(std::move(r.value()));
+  MsgpackReader bytes(data, size);
+  // Every record takes at least one byte: a count larger than the frame must not size the vector.
+  out->reserve(out->size() + std::min<size_t>(count, size));
+  const size_t first = out->size();
+  for (uint32_t i = 0; i < count; ++i) {
+    if (bytes.at_end()) {
+      out->resize(first);
+      return PlainError("body holds fewer objects than its header says");
+    }
+    if (Status s = DecodeRecordAt(&bytes, out); !s) {
+      out->resize(first);
+      return s;
+    }
+  }
+  if (!bytes.at_end()) {
+    out->resize(first);
+    return PlainError("trailing bytes after the last object");
   }
   return {};
 }

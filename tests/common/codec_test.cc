@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <random>
+
 namespace sandtrace::wire {
 namespace {
 
@@ -211,6 +216,134 @@ TEST(CodecTest, ContainerLongerThanTheFrameIsRejectedBeforeAllocating) {
     EXPECT_FALSE(DecodeHeader(frame.data(), frame.size()).ok());
     EXPECT_FALSE(DecodeHello(frame.data(), frame.size()).ok());
     EXPECT_FALSE(DecodeEnd(frame.data(), frame.size()).ok());
+  }
+}
+
+}  // namespace
+}  // namespace sandtrace::wire
+
+namespace sandtrace::wire {
+namespace {
+
+using Packer = msgpack::packer<msgpack::sbuffer>;
+
+// A syscall record packed by hand, with `mutate` given the chance to change one field.
+msgpack::sbuffer SyscallBody(int field, const std::function<void(Packer&)>& replacement,
+                             int extra_fields = 0) {
+  msgpack::sbuffer body;
+  Packer p(body);
+  p.pack_array(11 + extra_fields);
+  const std::function<void(Packer&)> fields[] = {
+      [](Packer& q) { q.pack_uint8(1); },
+      [](Packer& q) { q.pack_int32(5); },
+      [](Packer& q) { q.pack_int32(5); },
+      [](Packer& q) { q.pack_int32(257); },
+      [](Packer& q) {
+        q.pack_array(6);
+        for (int i = 0; i < 6; ++i) q.pack_uint64(i);
+      },
+      [](Packer& q) { q.pack_int64(-2); },
+      [](Packer& q) { q.pack_uint64(100); },
+      [](Packer& q) { q.pack_uint64(7); },
+      [](Packer& q) { q.pack_true(); },
+      [](Packer& q) { q.pack_uint8(0); },
+      [](Packer& q) {
+        q.pack_array(1);
+        q.pack_array(4);
+        q.pack_uint8(1);
+        q.pack_uint8(1);
+        q.pack_false();
+        q.pack_bin(4);
+        q.pack_bin_body("/tmp", 4);
+      },
+  };
+  for (int i = 0; i < 11; ++i) (i == field && replacement ? replacement : fields[i])(p);
+  for (int i = 0; i < extra_fields; ++i) p.pack_map(1), p.pack("future"), p.pack_array(0);
+  return body;
+}
+
+Status DecodeOne(const msgpack::sbuffer& body, std::vector<RawRecord>* out) {
+  return DecodeRecords(body.data(), body.size(), 1, out);
+}
+
+TEST(CodecTest, DecodeRecordsReadsFieldsAndSkipsNewerOnes) {
+  std::vector<RawRecord> out;
+  ASSERT_TRUE(DecodeOne(SyscallBody(-1, nullptr, 2), &out).ok());
+  ASSERT_EQ(out.size(), 1u);
+  const auto& s = std::get<SyscallRecord>(out[0]);
+  EXPECT_EQ(s.nr, 257);
+  EXPECT_EQ(s.ret, -2);
+  EXPECT_EQ(s.args[5], 5u);
+  ASSERT_EQ(s.captures.size(), 1u);
+  EXPECT_EQ(s.captures[0].bytes, "/tmp");
+}
+
+TEST(CodecTest, DecodeRecordsConvertsLikeMsgpack) {
+  struct Case {
+    int field;
+    std::function<void(Packer&)> value;
+    bool ok;
+  };
+  const Case cases[] = {
+      {1, [](Packer& p) { p.pack_uint64(2147483647); }, true},
+      {1, [](Packer& p) { p.pack_uint64(2147483648u); }, false},  // tid past int32
+      {1, [](Packer& p) { p.pack_int64(-2147483648ll); }, true},
+      {1, [](Packer& p) { p.pack_int64(-2147483649ll); }, false},
+      {1, [](Packer& p) { p.pack_double(5.5); }, false},
+      {1, [](Packer& p) { p.pack_true(); }, false},
+      {4, [](Packer& p) { p.pack_array(5); for (int i = 0; i < 5; ++i) p.pack_int(i); }, false},
+      {4, [](Packer& p) { p.pack_array(6); for (int i = 0; i < 6; ++i) p.pack_int(i - 1); }, false},
+      {5, [](Packer& p) { p.pack_uint64(9223372036854775807ull); }, true},
+      {5, [](Packer& p) { p.pack_uint64(9223372036854775808ull); }, false},  // ret past int64
+      {6, [](Packer& p) { p.pack_int64(-1); }, false},                         // negative time
+      {8, [](Packer& p) { p.pack_uint8(1); }, false},                          // bool as int
+      {9, [](Packer& p) { p.pack_uint64(256); }, false},                       // action past uint8
+      {10, [](Packer& p) { p.pack_map(0); }, false},
+      {10, [](Packer& p) { p.pack_array(1); p.pack_array(3); p.pack_int(1); p.pack_int(1); p.pack_false(); }, false},
+      {10, [](Packer& p) { p.pack_array(1); p.pack_array(4); p.pack_int(1); p.pack_int(1); p.pack_false(); p.pack_int(3); }, false},
+      {10, [](Packer& p) { p.pack_array(1); p.pack_array(4); p.pack_int(1); p.pack_int(1); p.pack_false(); p.pack("str"); }, true},
+      {0, [](Packer& p) { p.pack_uint8(9); }, false},  // unknown tag
+      {0, [](Packer& p) { p.pack_int(-1); }, false},
+  };
+  for (const Case& c : cases) {
+    std::vector<RawRecord> out;
+    const msgpack::sbuffer body = SyscallBody(c.field, c.value);
+    EXPECT_EQ(DecodeOne(body, &out).ok(), c.ok) << "field " << c.field << ": "
+                                                 << msgpack::unpack(body.data(), body.size()).get();
+    if (!c.ok) {
+      EXPECT_TRUE(out.empty());
+    }
+  }
+}
+
+TEST(CodecTest, DecodeRecordsFailsOnEveryTruncationAndSurvivesGarbage) {
+  msgpack::sbuffer body = SyscallBody(-1, nullptr, 1);
+  EncodeRecord(ExecRecord{12, 13, 99, "/usr/bin/ls", "ls"}, &body);
+  EncodeRecord(ExitRecord{12, 12, 100, true, 9, true}, &body);
+  EncodeRecord(SpawnRecord{14, 10, 11, true, 5}, &body);
+  std::vector<RawRecord> out;
+  ASSERT_TRUE(DecodeRecords(body.data(), body.size(), 4, &out).ok());
+  for (size_t cut = 0; cut < body.size(); ++cut) {
+    std::unique_ptr<char[]> copy(new char[cut + 1]);
+    std::memcpy(copy.get(), body.data(), cut);
+    out.clear();
+    EXPECT_FALSE(DecodeRecords(copy.get(), cut, 4, &out).ok()) << "cut at " << cut;
+    EXPECT_TRUE(out.empty());
+  }
+  std::mt19937 rng(11);
+  for (int round = 0; round < 20000; ++round) {
+    std::string bytes(body.data(), body.size());
+    for (int flips = 1 + static_cast<int>(rng() % 3); flips > 0; --flips) {
+      bytes[rng() % bytes.size()] = static_cast<char>(rng());
+    }
+    std::unique_ptr<char[]> copy(new char[bytes.size()]);
+    std::memcpy(copy.get(), bytes.data(), bytes.size());
+    out.clear();
+    if (DecodeRecords(copy.get(), bytes.size(), 4, &out).ok()) {
+      EXPECT_EQ(out.size(), 4u);
+    } else {
+      EXPECT_TRUE(out.empty());
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include "sinks/event_fields.h"
 #include "sinks/json_writer.h"
+#include "sinks/jsonl_sink.h"
 #include "tests/sinks/test_events.h"
 
 namespace sandtrace::sinks {
@@ -160,6 +161,84 @@ TEST(EventFieldsTest, TimestampsRoundTrip) {
   EXPECT_EQ(ParseTimestamp(text), ns);
   EXPECT_EQ(ParseTimestamp("2026-11-28T22:40:39Z"), 1795905639000000000ULL);
   EXPECT_FALSE(ParseTimestamp("yesterday").has_value());
+}
+
+}  // namespace
+}  // namespace sandtrace::sinks
+
+namespace sandtrace::sinks {
+namespace {
+
+// The JSONL sink seen only as a Sink: the stream gives it objects instead of encoded events.
+class ObjectsOnly : public Sink {
+ public:
+  explicit ObjectsOnly(Sink* sink) : sink_(sink) {}
+  Status Write(const msgpack::object& event) override { return sink_->Write(event); }
+  Status Flush() override { return sink_->Flush(); }
+  Status Close() override { return sink_->Close(); }
+
+ private:
+  Sink* sink_;
+};
+
+std::string JsonlOf(const std::vector<wire::Message>& messages, bool encoded,
+                    const std::string& path, std::vector<std::string>* warnings) {
+  Result<std::unique_ptr<JsonlSink>> jsonl = JsonlSink::OpenPath(path);
+  EXPECT_TRUE(jsonl.ok());
+  ObjectsOnly objects(jsonl->get());
+  EventStream stream(encoded ? static_cast<Sink*>(jsonl->get()) : &objects,
+                     [&](const std::string& w) { warnings->push_back(w); });
+  for (const wire::Message& m : messages) EXPECT_TRUE(stream.Deliver(m).ok());
+  EXPECT_TRUE(stream.Finish("test").ok());
+  return testing::ReadFile(path);
+}
+
+// Everything but the fallback summary's clock: the same bytes and warnings either way.
+TEST(EventStreamTest, EncodedEventsGiveTheSameJsonlAsObjects) {
+  wire::Message broken = BatchMessage({testing::SyscallEvent(10, "read", "file_read", 5)}, 2, 6);
+  broken.body.resize(broken.body.size() - 1);
+  wire::Message trailing = BatchMessage({testing::SyscallEvent(10, "read", "file_read", 5)}, 3, 7);
+  trailing.body.push_back('\0');
+  wire::Message after_loss = BatchMessage({testing::GapEvent("tracer->analyzer", 3, 1),
+                                           testing::SyscallEvent(10, "write", "file_write", 5)},
+                                          9, 20);
+  after_loss.lost_messages = 5;
+  after_loss.lost_records = 12;
+  const std::vector<wire::Message> messages = {
+      BatchMessage({testing::SandboxEvent(kRun), testing::SpawnEvent(11, 10),
+                    testing::SpawnEvent(12, 10, true),
+                    testing::SyscallEvent(10, "openat", "file_read", -2, "deny", {}, "ENOENT"),
+                    Value(42), Value(testing::Map{{"event_type", 7}}), testing::AlertEvent(10, "x", "low")}),
+      BatchMessage({testing::SyscallEvent(10, "write", "file_write", 5),
+                    testing::SummaryEvent(kRun, 2, 0, 0), testing::SummaryEvent(kRun, 9)},
+                   1, 7),
+      broken,
+      trailing,
+      after_loss,
+      EndMessage(10, 22),
+  };
+  testing::TempDir dir;
+  std::vector<std::string> warnings_encoded, warnings_objects;
+  const std::string encoded = JsonlOf(messages, true, dir.File("a.jsonl"), &warnings_encoded);
+  const std::string objects = JsonlOf(messages, false, dir.File("b.jsonl"), &warnings_objects);
+  EXPECT_EQ(encoded.size(), objects.size());
+  // Gap events carry the time they were written: compare everything else.
+  const std::vector<std::string> a = testing::SplitLines(encoded);
+  const std::vector<std::string> b = testing::SplitLines(objects);
+  ASSERT_EQ(a.size(), b.size());
+  int gaps = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].find("\"event_type\":\"gap\",\"timestamp\"") != std::string::npos &&
+        a[i].find("analyzer->sink") != std::string::npos) {
+      ++gaps;
+      EXPECT_EQ(a[i].substr(a[i].find("\"stage\"")), b[i].substr(b[i].find("\"stage\"")));
+    } else {
+      EXPECT_EQ(a[i], b[i]);
+    }
+  }
+  EXPECT_EQ(gaps, 4);  // events without a type, two broken batches, the loss
+  EXPECT_NE(a.back().find("\"event_type\":\"summary\""), std::string::npos);
+  EXPECT_EQ(warnings_encoded.size(), warnings_objects.size());
 }
 
 }  // namespace

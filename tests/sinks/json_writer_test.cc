@@ -4,7 +4,9 @@
 #include <stdio.h>
 
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <memory>
 #include <random>
 
 #include "sinks/text_escape.h"
@@ -179,6 +181,118 @@ TEST(TextEscapeTest, Utf8SequenceLength) {
   EXPECT_EQ(Utf8SequenceLength("\xc1\xbf"), 0u);
   EXPECT_EQ(Utf8SequenceLength("\xf5\x80\x80\x80"), 0u);
   EXPECT_EQ(Utf8SequenceLength(""), 0u);
+}
+
+}  // namespace
+}  // namespace sandtrace::sinks
+
+namespace sandtrace::sinks {
+namespace {
+
+using Packer = msgpack::packer<msgpack::sbuffer>;
+
+// AppendJsonFromMsgpack must give exactly AppendJson's text of the unpacked object.
+void ExpectSameTranscoding(const msgpack::sbuffer& bytes) {
+  const msgpack::object_handle object = msgpack::unpack(bytes.data(), bytes.size());
+  TextBuffer from_bytes;
+  from_bytes.Append("prefix");
+  ASSERT_TRUE(AppendJsonFromMsgpack({bytes.data(), bytes.size()}, &from_bytes));
+  EXPECT_EQ(from_bytes.view(), "prefix" + ToJson(object.get()));
+}
+
+// A random MessagePack value of every kind, keys of every kind included.
+void PackRandom(std::mt19937& rng, Packer& p, int depth) {
+  const unsigned kind = rng() % (depth > 3 ? 9 : 11);
+  const std::string text = [&] {
+    std::string s(rng() % 20, '\0');
+    for (char& c : s) c = static_cast<char>(rng() % 3 == 0 ? rng() : 'a' + rng() % 26);
+    return s;
+  }();
+  switch (kind) {
+    case 0: p.pack_nil(); return;
+    case 1: p.pack(rng() % 2 == 0); return;
+    case 2: p.pack_uint64((static_cast<uint64_t>(rng()) << 32) | rng()); return;
+    case 3: p.pack_int64(-static_cast<int64_t>(rng() % 100000)); return;
+    case 4: p.pack_float(static_cast<float>(rng()) / 7.0f); return;
+    case 5: p.pack_double(rng() % 2 ? static_cast<double>(rng()) : 1.0 / 0.0); return;
+    case 6: p.pack(text); return;
+    case 7:
+      p.pack_bin(static_cast<uint32_t>(text.size()));
+      p.pack_bin_body(text.data(), static_cast<uint32_t>(text.size()));
+      return;
+    case 8:
+      p.pack_ext(text.size(), 5);
+      p.pack_ext_body(text.data(), static_cast<uint32_t>(text.size()));
+      return;
+    case 9: {
+      const uint32_t n = rng() % 5;
+      p.pack_array(n);
+      for (uint32_t i = 0; i < n; ++i) PackRandom(rng, p, depth + 1);
+      return;
+    }
+    default: {
+      const uint32_t n = rng() % 5;
+      p.pack_map(n);
+      for (uint32_t i = 0; i < n; ++i) {
+        if (rng() % 3 == 0) {
+          PackRandom(rng, p, depth + 1);  // a key that is not a string
+        } else {
+          p.pack(text + std::to_string(i));
+        }
+        PackRandom(rng, p, depth + 1);
+      }
+      return;
+    }
+  }
+}
+
+TEST(JsonFromMsgpackTest, SameTextAsTheObjectPath) {
+  for (const Value& event :
+       {testing::SandboxEvent("0123456789abcdef0123456789abcdef"),
+        testing::OpenatEvent(7, "/etc/\xff\x01passwd\"", "O_RDONLY", -2, "file_read"),
+        testing::ConnectEvent(8, "10.0.0.1", 443, 0), testing::ExecEvent(9, "/bin/ls", {"ls"}),
+        testing::AlertEvent(7, "ssh_key", "high"), testing::SummaryEvent("x", 3)}) {
+    msgpack::sbuffer bytes;
+    Packer p(bytes);
+    event.Pack(p);
+    ExpectSameTranscoding(bytes);
+  }
+  std::mt19937 rng(3);
+  for (int round = 0; round < 5000; ++round) {
+    msgpack::sbuffer bytes;
+    Packer p(bytes);
+    PackRandom(rng, p, 0);
+    ExpectSameTranscoding(bytes);
+  }
+}
+
+TEST(JsonFromMsgpackTest, DeepNestingBecomesNullLikeTheObjectPath) {
+  for (int depth : {kMaxJsonDepth - 1, kMaxJsonDepth, kMaxJsonDepth + 5}) {
+    msgpack::sbuffer bytes;
+    Packer p(bytes);
+    for (int i = 0; i < depth; ++i) {
+      p.pack_map(1);
+      p.pack_array(1);  // a key nested as deep as the values
+      p.pack_int(i);
+    }
+    p.pack_int(1);
+    ExpectSameTranscoding(bytes);
+  }
+}
+
+TEST(JsonFromMsgpackTest, MalformedInputIsAnError) {
+  msgpack::sbuffer bytes;
+  Packer p(bytes);
+  testing::OpenatEvent(7, "/etc/passwd", "O_RDONLY", -2, "file_read").Pack(p);
+  for (size_t cut = 0; cut < bytes.size(); ++cut) {
+    std::unique_ptr<char[]> copy(new char[cut + 1]);
+    std::memcpy(copy.get(), bytes.data(), cut);
+    TextBuffer out;
+    EXPECT_FALSE(AppendJsonFromMsgpack({copy.get(), cut}, &out)) << "cut at " << cut;
+  }
+  TextBuffer out;
+  EXPECT_FALSE(AppendJsonFromMsgpack(std::string_view("\xc1", 1), &out));
+  EXPECT_FALSE(AppendJsonFromMsgpack(std::string_view("\x01\x02", 2), &out));  // two values
 }
 
 }  // namespace
