@@ -74,6 +74,29 @@ class MsgpackReader {
       item->boolean = b == 0xc3;
       return true;
     }
+    if (b >= 0xcc && b <= 0xcf) {  // uint 8/16/32/64: raw arguments, timestamps
+      const size_t width = size_t{1} << (b - 0xcc);
+      if (left() < 1 + width) return false;
+      uint64_t v;
+      if (width == 8) {
+        std::memcpy(&v, pos_ + 1, 8);
+        v = __builtin_bswap64(v);
+      } else if (width == 4) {
+        uint32_t w;
+        std::memcpy(&w, pos_ + 1, 4);
+        v = __builtin_bswap32(w);
+      } else if (width == 2) {
+        uint16_t w;
+        std::memcpy(&w, pos_ + 1, 2);
+        v = __builtin_bswap16(w);
+      } else {
+        v = static_cast<uint8_t>(pos_[1]);
+      }
+      pos_ += 1 + width;
+      item->kind = MsgpackKind::kUint;
+      item->u64 = v;
+      return true;
+    }
     return NextSlow(item);
   }
 
