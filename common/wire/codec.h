@@ -34,7 +34,8 @@ void EncodeRecord(const ExitRecord& record, msgpack::sbuffer* out);
 void EncodeHello(const Hello& hello, msgpack::sbuffer* out);
 void EncodeEnd(const End& end, msgpack::sbuffer* out);
 
-// Decodes `count` raw records from a body frame, appending them to `out`.
+// Decodes `count` raw records from a body frame, appending them to `out` (nothing on error),
+// straight from the bytes (no msgpack::object tree).
 Status DecodeRecords(const void* data, size_t size, uint32_t count, std::vector<RawRecord>* out);
 Result<Hello> DecodeHello(const void* data, size_t size);
 Result<End> DecodeEnd(const void* data, size_t size);
