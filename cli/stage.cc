@@ -153,6 +153,10 @@ Status AwaitStage(Stage* stage, int ready_fd, int timeout_ms) {
   return ready_status;
 }
 
+void LowerStagePriority(const Stage& stage) {
+  if (stage.running && stage.nice != 0) LowerPriority(stage.pid, stage.nice);
+}
+
 Result<Stage> StartStage(const StageSpec& spec, int timeout_ms) {
   int ready_fd = -1;
   Result<Stage> stage = LaunchStage(spec, &ready_fd);

@@ -51,4 +51,8 @@ Result<Stage> StartStage(const StageSpec& spec, int timeout_ms);
 Result<Stage> LaunchStage(const StageSpec& spec, int* ready_fd);
 Status AwaitStage(Stage* stage, int ready_fd, int timeout_ms);
 
+// Lowers the priority of every thread of the stage, and of the processes it started, to
+// stage.nice (AwaitStage does this itself unless stage->nice is 0).
+void LowerStagePriority(const Stage& stage);
+
 }  // namespace sandtrace::cli

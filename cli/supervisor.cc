@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli/path_patterns.h"
@@ -328,10 +329,14 @@ Status Pipeline::StartTracer(const std::string& executable) {
 }
 
 Status Pipeline::AwaitStages() {
+  // The analyser's priority is lowered after the go, not between its handshake and the go.
+  const int nice = std::exchange(analyzer_.nice, 0);
   Status ready = AwaitStage(&analyzer_, analyzer_ready_fd_, kReadyTimeoutMs);
   analyzer_ready_fd_ = -1;
+  analyzer_.nice = nice;
   if (ready) {
     ReportReady(go_fd_);  // "ok": the tracer connects and the command runs
+    LowerStagePriority(analyzer_);
   } else {
     ReportFailure(go_fd_, ready.error().message());  // the tracer kills the sandbox and exits
   }
