@@ -74,8 +74,9 @@ int RunStageChild(void* arg) {
   }
   prctl(PR_SET_PDEATHSIG, a.spec->death_signal);
   if (getppid() != a.wrapper) _exit(1);  // the wrapper died before the prctl
-  // Best effort; a stage with a handshake is lowered once it is ready (AwaitStage).
-  if (!a.spec->handshake && a.spec->nice != 0) setpriority(PRIO_PROCESS, 0, a.spec->nice);
+  // Best effort; a stage with a handshake is otherwise lowered once it is ready (AwaitStage).
+  const bool nice_now = !a.spec->handshake || a.spec->nice_before_exec;
+  if (nice_now && a.spec->nice != 0) setpriority(PRIO_PROCESS, 0, a.spec->nice);
   // Move the handed-over fds to their numbers: first out of the way (above 100), then down.
   int moved[kMaxHandedFds];
   for (size_t i = 0; i < a.fd_count; ++i) {
@@ -137,7 +138,7 @@ Result<Stage> LaunchStage(const StageSpec& spec, int* ready_fd) {
     close(ready[1]);
     *ready_fd = ready[0];
   }
-  return Stage{spec.name, pid, true, 0, spec.handshake ? spec.nice : 0};
+  return Stage{spec.name, pid, true, 0, spec.handshake && !spec.nice_before_exec ? spec.nice : 0};
 }
 
 Status AwaitStage(Stage* stage, int ready_fd, int timeout_ms) {
@@ -151,10 +152,6 @@ Status AwaitStage(Stage* stage, int ready_fd, int timeout_ms) {
   }
   if (stage->nice != 0) LowerPriority(stage->pid, stage->nice);
   return ready_status;
-}
-
-void LowerStagePriority(const Stage& stage) {
-  if (stage.running && stage.nice != 0) LowerPriority(stage.pid, stage.nice);
 }
 
 Result<Stage> StartStage(const StageSpec& spec, int timeout_ms) {

@@ -16,7 +16,6 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "cli/path_patterns.h"
@@ -255,6 +254,7 @@ Status Pipeline::StartAnalyzer() {
   // SIGKILL when the wrapper dies: it could otherwise wait for ever on a sink that has gone.
   StageSpec spec{"analyzer", "sandtrace-analyzer", {"--in", dir_.Endpoint("raw")}, {}, true,
                  SIGKILL, kStageNice};
+  spec.nice_before_exec = true;
   for (const std::string& ep : sink_endpoints_) spec.args.insert(spec.args.end(), {"--out", ep});
   spec.args.insert(spec.args.end(), {"--config", dir_.File("analysis")});
   // Without a terminal view the analyser itself prints high and critical alerts on stderr (a
@@ -329,14 +329,10 @@ Status Pipeline::StartTracer(const std::string& executable) {
 }
 
 Status Pipeline::AwaitStages() {
-  // The analyser's priority is lowered after the go, not between its handshake and the go.
-  const int nice = std::exchange(analyzer_.nice, 0);
   Status ready = AwaitStage(&analyzer_, analyzer_ready_fd_, kReadyTimeoutMs);
   analyzer_ready_fd_ = -1;
-  analyzer_.nice = nice;
   if (ready) {
     ReportReady(go_fd_);  // "ok": the tracer connects and the command runs
-    LowerStagePriority(analyzer_);
   } else {
     ReportFailure(go_fd_, ready.error().message());  // the tracer kills the sandbox and exits
   }
