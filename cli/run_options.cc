@@ -7,10 +7,6 @@
 namespace sandtrace::cli {
 namespace {
 
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 Result<int> ParseTimeout(const std::string& text) {
   char* end = nullptr;
   errno = 0;
@@ -32,12 +28,7 @@ Result<bool> ParseBool(const std::string& flag, const std::string& text) {
 
 Result<OutputKind> OutputKindFor(const std::string& path) {
   if (path == "-") return OutputKind::kJsonl;
-  for (const char* ext : {".jsonl", ".ndjson", ".json"}) {
-    if (EndsWith(path, ext)) return OutputKind::kJsonl;
-  }
-  for (const char* ext : {".db", ".sqlite", ".sqlite3"}) {
-    if (EndsWith(path, ext)) return OutputKind::kSqlite;
-  }
+  if (std::optional<OutputKind> kind = OutputKindOfName(path)) return *kind;
   return PlainError("--output " + path +
                     ": unknown format; use a name ending in .jsonl, .ndjson or .json (JSONL), "
                     ".db, .sqlite or .sqlite3 (SQLite), or - for JSONL on stdout");

@@ -7,11 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "common/output_kind.h"
 #include "common/result.h"
 
 namespace sandtrace::cli {
 
-enum class OutputKind { kJsonl, kSqlite };
+using sandtrace::OutputKind;
 
 struct Output {
   OutputKind kind = OutputKind::kJsonl;

@@ -13,6 +13,7 @@
 #include <zmq.hpp>
 
 #include "common/malloc_tuning.h"
+#include "common/output_kind.h"
 #include "common/wire/codec.h"
 #include "sinks/event_fields.h"
 #include "sinks/event_stream.h"
@@ -54,11 +55,6 @@ void OnStop(int) { g_stop = 1; }
 
 void Say(const std::string& message) {
   std::fprintf(stderr, "sandtrace collect: %s\n", message.c_str());
-}
-
-bool EndsWith(const std::string& s, const char* suffix) {
-  const std::string tail(suffix);
-  return s.size() > tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
 // What a run's EventStream writes to: the shared database (the run's own SqliteSink in the
@@ -177,21 +173,21 @@ Status Collector::Open() {
   store_ = std::move(*store);
   if (Status s = Prepare(); !s) return s;
   for (const std::string& path : options_.jsonl) {
-    // The size at the last commit, if this file was an output before.
-    Result<std::unique_ptr<JsonlSink>> sink = JsonlSink::OpenAppend(path, std::nullopt);
+    Result<std::unique_ptr<JsonlSink>> sink = JsonlSink::OpenAppend(path);
     if (!sink) return sink.error();
     char resolved[PATH_MAX];
     const std::string key = realpath(path.c_str(), resolved) ? resolved : path;
+    // The size at the last commit, if this file was an output before: what follows it is sent
+    // again by the publishers.
     find_file_.BindText(1, key);
     Result<bool> row = find_file_.Step();
     if (!row) return row.error();
-    std::optional<uint64_t> committed;
-    if (*row) committed = static_cast<uint64_t>(find_file_.ColumnInt(0));
+    const std::optional<uint64_t> committed =
+        *row ? std::optional<uint64_t>(static_cast<uint64_t>(find_file_.ColumnInt(0)))
+             : std::nullopt;
     find_file_.Reset();
     if (committed) {
-      sink->reset();  // reopen, cutting what was written after the last commit
-      sink = JsonlSink::OpenAppend(path, committed);
-      if (!sink) return sink.error();
+      if (Status s = (*sink)->CutBack(*committed); !s) return s;
     }
     jsonl_.push_back(std::move(*sink));
     jsonl_keys_.push_back(key);
@@ -552,12 +548,13 @@ Result<CollectorOptions> ParseCollectorOptions(const std::vector<std::string>& a
   }
   for (const std::string& out : outputs) {
     if (out == "-") return PlainError("--output -: the collector writes files only");
-    if (EndsWith(out, ".db") || EndsWith(out, ".sqlite") || EndsWith(out, ".sqlite3")) {
+    const std::optional<OutputKind> kind = OutputKindOfName(out);
+    if (kind == OutputKind::kSqlite) {
       if (!o.database.empty()) {
         return PlainError("--output " + out + ": only one database (already " + o.database + ")");
       }
       o.database = out;
-    } else if (EndsWith(out, ".jsonl") || EndsWith(out, ".ndjson") || EndsWith(out, ".json")) {
+    } else if (kind == OutputKind::kJsonl) {
       for (const std::string& j : o.jsonl) {
         if (j == out) return PlainError("--output " + out + ": given twice");
       }

@@ -26,19 +26,23 @@ Result<std::unique_ptr<JsonlSink>> JsonlSink::AdoptFd(int fd) {
   return std::unique_ptr<JsonlSink>(new JsonlSink(fd, name));
 }
 
-Result<std::unique_ptr<JsonlSink>> JsonlSink::OpenAppend(const std::string& path,
-                                                         std::optional<uint64_t> cut_to) {
+Result<std::unique_ptr<JsonlSink>> JsonlSink::OpenAppend(const std::string& path) {
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoError("cannot open JSONL output " + path + " for appending");
   std::unique_ptr<JsonlSink> sink(new JsonlSink(fd, path));
   struct stat st;
   if (fstat(fd, &st) != 0) return ErrnoError("stat JSONL output " + path);
   if (!S_ISREG(st.st_mode)) return PlainError("JSONL output " + path + " is not a regular file");
-  if (cut_to && static_cast<uint64_t>(st.st_size) > *cut_to &&
-      ftruncate(fd, static_cast<off_t>(*cut_to)) != 0) {
-    return ErrnoError("cut JSONL output " + path + " back to its last commit");
-  }
   return sink;
+}
+
+Status JsonlSink::CutBack(uint64_t size) {
+  Result<uint64_t> now = FileSize();
+  if (!now) return now.error();
+  if (*now > size && ftruncate(fd_, static_cast<off_t>(size)) != 0) {
+    return ErrnoError("cut JSONL output " + name_ + " back to its last commit");
+  }
+  return {};
 }
 
 Result<uint64_t> JsonlSink::FileSize() const {

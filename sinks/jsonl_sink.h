@@ -6,7 +6,6 @@
 
 #include <cstddef>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,11 +25,8 @@ class JsonlSink : public Sink, public EncodedSink {
   // Takes ownership of the open, writable descriptor `fd` (1 for `-o -`); it is closed at the
   // end. Fails when fd is not open for writing.
   static Result<std::unique_ptr<JsonlSink>> AdoptFd(int fd);
-  // Opens `path` for appending (created if missing), for `sandtrace collect`. When `cut_to` is
-  // given and the file is longer, it is first cut back to that many bytes: what a collector
-  // wrote after its last commit, which the publishers send again.
-  static Result<std::unique_ptr<JsonlSink>> OpenAppend(const std::string& path,
-                                                        std::optional<uint64_t> cut_to);
+  // Opens `path` for appending (created if missing), for `sandtrace collect`.
+  static Result<std::unique_ptr<JsonlSink>> OpenAppend(const std::string& path);
   ~JsonlSink() override;
 
   Status Write(const msgpack::object& event) override;
@@ -38,6 +34,9 @@ class JsonlSink : public Sink, public EncodedSink {
   Status Write(const msgpack::object& event, std::string_view run_id);
   // The same from the event's MessagePack bytes, transcoded without an object tree.
   Status WriteEncoded(std::string_view event) override;
+  // Cuts the file back to `size` bytes when it is longer: what a collector wrote after its last
+  // commit, which the publishers send again. Only before anything is written.
+  Status CutBack(uint64_t size);
   // The file's size once everything written so far is flushed.
   Result<uint64_t> FileSize() const;
   const std::string& name() const { return name_; }
