@@ -1,10 +1,7 @@
 #include "sinks/publisher.h"
 
-#include <signal.h>
-
 #include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <deque>
 #include <optional>
@@ -85,10 +82,6 @@ class Publisher {
   std::optional<uint64_t> last_requested_;
   Clock::time_point last_request_time_;
 };
-
-volatile std::sig_atomic_t g_terminate = 0;
-
-void OnTerminate(int) { g_terminate = 1; }
 
 Status Publisher::Open() {
   Result<wire::Receiver> receiver = wire::Receiver::Bind(options_.in);
@@ -241,7 +234,7 @@ Status Publisher::Run() {
     if (upstream_ended_ && !give_up_at) {
       give_up_at = Clock::now() + milliseconds(options_.linger_ms);
     }
-    if (g_terminate) {
+    if (SinkTerminateRequested()) {
       // Told to stop: take what the analyser still sends until it is quiet, then end the
       // stream here (the collector finishes the run with what it got) and linger briefly.
       const auto term_limit = Clock::now() + milliseconds(kPublishLingerAfterTermMs);
@@ -286,10 +279,6 @@ Status Publisher::Run() {
 
 int RunPublisher(const PublisherOptions& options, int ready_fd) {
   InstallSinkSignalHandlers();
-  struct sigaction action {};
-  action.sa_handler = OnTerminate;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGTERM, &action, nullptr);
 
   Publisher publisher(options);
   Status started = publisher.Open();

@@ -26,6 +26,8 @@ int FailStartup(const SinkStage& stage, int ready_fd, const Error& error, int st
 
 }  // namespace
 
+bool SinkTerminateRequested() { return g_terminate != 0; }
+
 void InstallSinkSignalHandlers() {
   std::signal(SIGINT, SIG_IGN);
   std::signal(SIGPIPE, SIG_IGN);

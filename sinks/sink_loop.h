@@ -38,6 +38,10 @@ int RunSinkStage(const SinkStage& stage, int argc, char** argv, const SinkOpener
 // stdout is a write error). RunSinkStage calls it; tests may too.
 void InstallSinkSignalHandlers();
 
+// True once SIGTERM arrived (after InstallSinkSignalHandlers), for a sink process with a loop of
+// its own (the publisher).
+bool SinkTerminateRequested();
+
 // Receives into `stream` until the end message (or, after SIGTERM, until kDrainQuietMs of
 // silence), then finishes it. Returns a transport failure or the sink's first error.
 Status PumpEvents(wire::Receiver* receiver, EventStream* stream);
