@@ -39,6 +39,19 @@ void AddCategory(Category category, std::vector<int>* out) {
   if (category == Category::kFileWrite) out->insert(out->end(), std::begin(kOpens), std::end(kOpens));
 }
 
+// strace's %file: every syscall that takes a file name (a path argument), whatever it does
+// with it (open, stat, exec, mount, ...); calls on a descriptor (read, getdents64) are not in it.
+void AddTakesPath(std::vector<int>* out) {
+  for (int nr = 0; nr <= analyzer::kMaxSyscall; ++nr) {
+    const analyzer::SyscallInfo* info = analyzer::FindSyscall(nr);
+    if (info == nullptr || info->name.empty()) continue;
+    if (std::find(info->args.begin(), info->args.end(), analyzer::ArgKind::kPath) !=
+        info->args.end()) {
+      out->push_back(nr);
+    }
+  }
+}
+
 int NumberOf(std::string_view name) {
   for (int nr = 0; nr <= analyzer::kMaxSyscall; ++nr) {
     const analyzer::SyscallInfo* info = analyzer::FindSyscall(nr);
@@ -67,10 +80,7 @@ Result<std::vector<int>> SelectSyscalls(const std::string& selection) {
     if (item == "all") return std::vector<int>{};
     bool known = false;
     if (item == "file") {
-      for (Category c : {Category::kFileRead, Category::kFileWrite, Category::kFileMetadata,
-                         Category::kDirectory}) {
-        AddCategory(c, &out);
-      }
+      AddTakesPath(&out);
       known = true;
     }
     for (const ClassName& c : kClasses) {

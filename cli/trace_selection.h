@@ -1,6 +1,7 @@
 // `--trace CLASSES`: which syscalls stop the tracer (like strace's `-e trace=`). The
 // selection is a comma-separated list of classes and syscall names:
-//   file              file_read, file_write, file_metadata and directory together
+//   file              as strace's %file: every syscall that takes a file name (openat,
+//                     newfstatat, execve, unlink, mount, ...), not those on a descriptor
 //   file_read, file_write, file_metadata, directory, process, network, memory, signal, ipc,
 //   system, other     the JSONL categories (open/openat/creat count as file_write too)
 //   all               every syscall (the same as no --trace)

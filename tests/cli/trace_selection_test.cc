@@ -1,0 +1,68 @@
+#include "cli/trace_selection.h"
+
+#include <gtest/gtest.h>
+#include <sys/syscall.h>
+
+#include <algorithm>
+
+namespace sandtrace::cli {
+namespace {
+
+bool Has(const std::vector<int>& v, int nr) { return std::binary_search(v.begin(), v.end(), nr); }
+
+TEST(TraceSelection, FileIsStraceFileClassTheCallsThatTakeAFileName) {
+  auto file = SelectSyscalls("file");
+  ASSERT_TRUE(file) << file.error().message();
+  for (int nr : {SYS_open, SYS_openat, SYS_openat2, SYS_newfstatat, SYS_statx, SYS_access,
+                 SYS_execve, SYS_execveat, SYS_unlink, SYS_unlinkat, SYS_rename, SYS_mkdir,
+                 SYS_rmdir, SYS_readlink, SYS_chdir, SYS_statfs, SYS_mount, SYS_truncate,
+                 SYS_inotify_add_watch, SYS_getxattr}) {
+    EXPECT_TRUE(Has(*file, nr)) << nr;
+  }
+  for (int nr : {SYS_read, SYS_write, SYS_close, SYS_getdents64, SYS_fstat, SYS_fchdir,
+                 SYS_ftruncate, SYS_mmap, SYS_getppid, SYS_connect}) {
+    EXPECT_FALSE(Has(*file, nr)) << nr;
+  }
+  auto percent = SelectSyscalls("%file");
+  ASSERT_TRUE(percent);
+  EXPECT_EQ(*percent, *file);
+}
+
+TEST(TraceSelection, CategoryClassesAndNamesCombineSortedAndUnique) {
+  auto sel = SelectSyscalls("file_read,getdents64,read,,openat");
+  ASSERT_TRUE(sel) << sel.error().message();
+  EXPECT_TRUE(std::is_sorted(sel->begin(), sel->end()));
+  EXPECT_EQ(std::adjacent_find(sel->begin(), sel->end()), sel->end());
+  EXPECT_TRUE(Has(*sel, SYS_read));
+  EXPECT_TRUE(Has(*sel, SYS_getdents64));
+  EXPECT_TRUE(Has(*sel, SYS_openat));
+  EXPECT_FALSE(Has(*sel, SYS_write));
+  // open/openat count as file_write too (a write flag reclassifies them).
+  auto write = SelectSyscalls("file_write");
+  ASSERT_TRUE(write);
+  EXPECT_TRUE(Has(*write, SYS_write));
+  EXPECT_TRUE(Has(*write, SYS_openat));
+}
+
+TEST(TraceSelection, AllMeansNoPreFilterAndUnknownNamesAreRefused) {
+  auto all = SelectSyscalls("file,all");
+  ASSERT_TRUE(all);
+  EXPECT_TRUE(all->empty());
+  auto bad = SelectSyscalls("file,opnat");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("\"opnat\""), std::string::npos);
+}
+
+TEST(TraceSelection, TheTracerAlwaysSeesExecAndTheForkFamily) {
+  auto sel = SelectSyscalls("network");
+  ASSERT_TRUE(sel);
+  const std::vector<int> traced = TracedSyscalls(*sel, {SYS_uname});
+  for (int nr : {SYS_execve, SYS_execveat, SYS_fork, SYS_vfork, SYS_clone, SYS_clone3,
+                 SYS_uname, SYS_connect}) {
+    EXPECT_TRUE(Has(traced, nr)) << nr;
+  }
+  EXPECT_FALSE(Has(traced, SYS_openat));
+}
+
+}  // namespace
+}  // namespace sandtrace::cli
