@@ -8,6 +8,10 @@
 #include "common/wire/msgpack_reader.h"
 #include "sinks/text_escape.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace sandtrace::sinks {
 namespace {
 
@@ -233,6 +237,237 @@ class JsonEmitter {
   char* limit_;
 };
 
+// The JSON text of one MessagePack value straight from its bytes: the JSONL sink's hot path,
+// one call per event. It writes exactly JsonEmitter's text, but reserves room for the worst
+// case once (kMaxOutputPerByte bytes per input byte, plus kSlack) and then writes through a raw
+// pointer without checking for room per value. What it leaves to JsonEmitter (a map key that
+// is neither a string nor bin, whose JSON text would have to be escaped again) it reports as
+// kUnsupported before writing anything for it.
+class BytesToJson {
+ public:
+  enum Result { kDone, kMalformed, kUnsupported };
+
+  // Every input byte becomes at most 6 output bytes: an escaped string byte ("\u00XX"), or a
+  // one-byte value with its separator ("false,"); longer items need less per byte.
+  static constexpr size_t kMaxOutputPerByte = 6;
+  // Room for over-long stores: a short string is copied as one 16-byte block.
+  static constexpr size_t kSlack = 64;
+
+  BytesToJson(const char* begin, const char* end, char* out)
+      : p_(reinterpret_cast<const uint8_t*>(begin)),
+        end_(reinterpret_cast<const uint8_t*>(end)),
+        out_(out) {}
+
+  Result Value(int depth) {
+    if (p_ >= end_) return kMalformed;
+    const uint8_t b = *p_++;
+    if (b <= 0x7f) return Unsigned(b);
+    if (b >= 0xe0) return Signed(static_cast<int8_t>(b));
+    if (b >= 0xa0 && b <= 0xbf) return Text(b & 0x1f);
+    if (b <= 0x8f) return Map(b & 0x0f, depth);
+    if (b <= 0x9f) return Array(b & 0x0f, depth);
+    switch (b) {
+      case 0xc0: return Literal("null", 4);
+      case 0xc2: return Literal("false", 5);
+      case 0xc3: return Literal("true", 4);
+      case 0xc4: return SizedText<uint8_t>();
+      case 0xc5: return SizedText<uint16_t>();
+      case 0xc6: return SizedText<uint32_t>();
+      case 0xc7: return SizedExt<uint8_t>();
+      case 0xc8: return SizedExt<uint16_t>();
+      case 0xc9: return SizedExt<uint32_t>();
+      case 0xca: {
+        uint32_t bits;
+        if (!Fixed(&bits)) return kMalformed;
+        float f;
+        std::memcpy(&f, &bits, sizeof f);
+        return Float(f);
+      }
+      case 0xcb: {
+        uint64_t bits;
+        if (!Fixed(&bits)) return kMalformed;
+        double d;
+        std::memcpy(&d, &bits, sizeof d);
+        return Float(d);
+      }
+      case 0xcc: { uint8_t v; return Fixed(&v) ? Unsigned(v) : kMalformed; }
+      case 0xcd: { uint16_t v; return Fixed(&v) ? Unsigned(v) : kMalformed; }
+      case 0xce: { uint32_t v; return Fixed(&v) ? Unsigned(v) : kMalformed; }
+      case 0xcf: { uint64_t v; return Fixed(&v) ? Unsigned(v) : kMalformed; }
+      case 0xd0: { uint8_t v; return Fixed(&v) ? Signed(static_cast<int8_t>(v)) : kMalformed; }
+      case 0xd1: { uint16_t v; return Fixed(&v) ? Signed(static_cast<int16_t>(v)) : kMalformed; }
+      case 0xd2: { uint32_t v; return Fixed(&v) ? Signed(static_cast<int32_t>(v)) : kMalformed; }
+      case 0xd3: { uint64_t v; return Fixed(&v) ? Signed(static_cast<int64_t>(v)) : kMalformed; }
+      case 0xd4: return Ext(1);
+      case 0xd5: return Ext(2);
+      case 0xd6: return Ext(4);
+      case 0xd7: return Ext(8);
+      case 0xd8: return Ext(16);
+      case 0xd9: return SizedText<uint8_t>();
+      case 0xda: return SizedText<uint16_t>();
+      case 0xdb: return SizedText<uint32_t>();
+      case 0xdc: { uint16_t n; return Fixed(&n) ? Array(n, depth) : kMalformed; }
+      case 0xdd: { uint32_t n; return Fixed(&n) ? Array(n, depth) : kMalformed; }
+      case 0xde: { uint16_t n; return Fixed(&n) ? Map(n, depth) : kMalformed; }
+      case 0xdf: { uint32_t n; return Fixed(&n) ? Map(n, depth) : kMalformed; }
+      default: return kMalformed;  // 0xc1, never used
+    }
+  }
+
+  const char* pos() const { return reinterpret_cast<const char*>(p_); }
+  char* out() const { return out_; }
+
+ private:
+  Result Literal(const char* text, size_t size) {
+    std::memcpy(out_, text, size);
+    out_ += size;
+    return kDone;
+  }
+
+  template <typename Int>
+  Result Unsigned(Int v) {
+    out_ = std::to_chars(out_, out_ + kMaxScalarBytes, static_cast<uint64_t>(v)).ptr;
+    return kDone;
+  }
+  Result Signed(int64_t v) {
+    out_ = std::to_chars(out_, out_ + kMaxScalarBytes, v).ptr;
+    return kDone;
+  }
+
+  template <typename FloatType>
+  Result Float(FloatType value) {
+    if (!std::isfinite(value)) return Literal("null", 4);
+    char* start = out_;
+    out_ = std::to_chars(out_, out_ + kMaxScalarBytes - 2, value).ptr;
+    if (std::string_view(start, static_cast<size_t>(out_ - start)).find_first_of(".e") ==
+        std::string_view::npos) {
+      *out_++ = '.';
+      *out_++ = '0';
+    }
+    return kDone;
+  }
+
+  template <typename T>
+  bool Fixed(T* value) {
+    if (static_cast<size_t>(end_ - p_) < sizeof(T)) return false;
+    T v;
+    std::memcpy(&v, p_, sizeof(T));
+    p_ += sizeof(T);
+    if constexpr (sizeof(T) == 2) v = __builtin_bswap16(v);
+    if constexpr (sizeof(T) == 4) v = __builtin_bswap32(v);
+    if constexpr (sizeof(T) == 8) v = __builtin_bswap64(v);
+    *value = v;
+    return true;
+  }
+
+  // A string (str or bin) of `size` bytes at p_, quoted and escaped.
+  Result Text(size_t size) {
+    if (static_cast<size_t>(end_ - p_) < size) return kMalformed;
+    out_ = WriteString(p_, size);
+    p_ += size;
+    return kDone;
+  }
+  template <typename T>
+  Result SizedText() {
+    T size;
+    return Fixed(&size) ? Text(size) : kMalformed;
+  }
+  // EXT as JsonEmitter writes it: the type byte and the data but its last byte (msgpack-c's
+  // view of an ext: ptr at the type byte, size of the data).
+  Result Ext(size_t size) {
+    if (static_cast<size_t>(end_ - p_) < size + 1) return kMalformed;
+    out_ = WriteString(p_, size);
+    p_ += size + 1;
+    return kDone;
+  }
+  template <typename T>
+  Result SizedExt() {
+    T size;
+    return Fixed(&size) ? Ext(size) : kMalformed;
+  }
+
+  // `"text"` at out_. A string of at most 16 plain bytes with 16 readable bytes from its start
+  // (true of every key and most values inside a batch) is copied as one block.
+  char* WriteString(const uint8_t* text, size_t size) {
+    char* out = out_;
+    *out++ = '"';
+#if defined(__SSE2__)
+    if (size <= 16 && static_cast<size_t>(end_ - text) >= 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text));
+      __m128i special = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));  // also every byte >= 0x80
+      special = _mm_or_si128(special, _mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+      special = _mm_or_si128(special, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+      special = _mm_or_si128(special, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+      const unsigned in_text = (1u << size) - 1;
+      if ((static_cast<unsigned>(_mm_movemask_epi8(special)) & in_text) == 0) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out), v);
+        out += size;
+        *out++ = '"';
+        return out;
+      }
+    }
+#endif
+    out = WriteEscaped({reinterpret_cast<const char*>(text), size}, EscapeMode::kJson, out);
+    *out++ = '"';
+    return out;
+  }
+
+  Result Array(uint32_t size, int depth) {
+    if (depth >= kMaxJsonDepth) return SkipNested(wire::MsgpackKind::kArray, size);
+    *out_++ = '[';
+    for (uint32_t i = 0; i < size; ++i) {
+      if (i > 0) *out_++ = ',';
+      if (Result r = Value(depth + 1); r != kDone) return r;
+    }
+    *out_++ = ']';
+    return kDone;
+  }
+
+  Result Map(uint32_t size, int depth) {
+    if (depth >= kMaxJsonDepth) return SkipNested(wire::MsgpackKind::kMap, size);
+    *out_++ = '{';
+    for (uint32_t i = 0; i < size; ++i) {
+      if (i > 0) *out_++ = ',';
+      if (Result r = Key(); r != kDone) return r;
+      *out_++ = ':';
+      if (Result r = Value(depth + 1); r != kDone) return r;
+    }
+    *out_++ = '}';
+    return kDone;
+  }
+
+  // A str or bin key is written as its string; other keys are left to JsonEmitter.
+  Result Key() {
+    if (p_ >= end_) return kMalformed;
+    const uint8_t b = *p_;
+    if (b >= 0xa0 && b <= 0xbf) {
+      ++p_;
+      return Text(b & 0x1f);
+    }
+    switch (b) {
+      case 0xc4: case 0xd9: ++p_; return SizedText<uint8_t>();
+      case 0xc5: case 0xda: ++p_; return SizedText<uint16_t>();
+      case 0xc6: case 0xdb: ++p_; return SizedText<uint32_t>();
+      default: return kUnsupported;
+    }
+  }
+
+  // A container nested too deep: null, its contents checked and skipped.
+  Result SkipNested(wire::MsgpackKind kind, uint32_t size) {
+    wire::MsgpackReader in(pos(), reinterpret_cast<const char*>(end_));
+    wire::MsgpackItem item;
+    item.kind = kind;
+    item.size = size;
+    if (!in.SkipElements(item)) return kMalformed;
+    p_ = reinterpret_cast<const uint8_t*>(in.pos());
+    return Literal("null", 4);
+  }
+
+  const uint8_t* p_;
+  const uint8_t* end_;
+  char* out_;
+};
+
 }  // namespace
 
 void AppendJson(const msgpack::object& object, TextBuffer* out) {
@@ -241,6 +476,21 @@ void AppendJson(const msgpack::object& object, TextBuffer* out) {
 }
 
 bool AppendJsonFromMsgpack(std::string_view msgpack, TextBuffer* out) {
+  {
+    char* room = out->Reserve(BytesToJson::kMaxOutputPerByte * msgpack.size() + BytesToJson::kSlack);
+    BytesToJson fast(msgpack.data(), msgpack.data() + msgpack.size(), room);
+    switch (fast.Value(0)) {
+      case BytesToJson::kDone:
+        out->Commit(fast.out());
+        return fast.pos() == msgpack.data() + msgpack.size();
+      case BytesToJson::kMalformed:
+        out->Commit(fast.out());
+        return false;
+      case BytesToJson::kUnsupported:
+        out->Commit(room);  // start again with the general path
+        break;
+    }
+  }
   wire::MsgpackReader in(msgpack.data(), msgpack.size());
   wire::MsgpackItem item;
   bool ok;
