@@ -172,14 +172,57 @@ class MsgpackReader {
   }
 
  private:
+  // Straight over the bytes: only lengths matter here, so no item is decoded.
   bool SkipPending(uint64_t pending) {
-    MsgpackItem item;
     while (pending > 0) {
       --pending;
-      if (!Next(&item)) return false;
-      if (item.kind == MsgpackKind::kArray) pending += item.size;
-      if (item.kind == MsgpackKind::kMap) pending += 2 * static_cast<uint64_t>(item.size);
+      if (pos_ >= end_) return false;
+      const uint8_t b = static_cast<uint8_t>(*pos_++);
+      if (b <= 0x7f || b >= 0xe0) continue;  // fixint
+      if (b >= 0xa0 && b <= 0xbf) {           // fixstr
+        if (!Advance(b & 0x1f)) return false;
+        continue;
+      }
+      if (b <= 0x8f) {
+        pending += 2 * static_cast<uint64_t>(b & 0x0f);
+        continue;
+      }
+      if (b <= 0x9f) {
+        pending += b & 0x0f;
+        continue;
+      }
+      bool ok = true;
+      switch (b) {
+        case 0xc0: case 0xc2: case 0xc3: break;
+        case 0xcc: case 0xd0: ok = Advance(1); break;
+        case 0xcd: case 0xd1: ok = Advance(2); break;
+        case 0xca: case 0xce: case 0xd2: ok = Advance(4); break;
+        case 0xcb: case 0xcf: case 0xd3: ok = Advance(8); break;
+        case 0xd4: ok = Advance(2); break;  // fixext: the type byte and the data
+        case 0xd5: ok = Advance(3); break;
+        case 0xd6: ok = Advance(5); break;
+        case 0xd7: ok = Advance(9); break;
+        case 0xd8: ok = Advance(17); break;
+        case 0xc4: case 0xd9: { uint8_t n; ok = Fixed(&n) && Advance(n); break; }
+        case 0xc5: case 0xda: { uint16_t n; ok = Fixed(&n) && Advance(n); break; }
+        case 0xc6: case 0xdb: { uint32_t n; ok = Fixed(&n) && Advance(n); break; }
+        case 0xc7: { uint8_t n; ok = Fixed(&n) && Advance(uint64_t{n} + 1); break; }
+        case 0xc8: { uint16_t n; ok = Fixed(&n) && Advance(uint64_t{n} + 1); break; }
+        case 0xc9: { uint32_t n; ok = Fixed(&n) && Advance(uint64_t{n} + 1); break; }
+        case 0xdc: { uint16_t n; ok = Fixed(&n); pending += n; break; }
+        case 0xdd: { uint32_t n; ok = Fixed(&n); pending += n; break; }
+        case 0xde: { uint16_t n; ok = Fixed(&n); pending += 2 * uint64_t{n}; break; }
+        case 0xdf: { uint32_t n; ok = Fixed(&n); pending += 2 * uint64_t{n}; break; }
+        default: return false;  // 0xc1, never used
+      }
+      if (!ok) return false;
     }
+    return true;
+  }
+
+  bool Advance(uint64_t bytes) {
+    if (left() < bytes) return false;
+    pos_ += bytes;
     return true;
   }
 
