@@ -13,6 +13,7 @@ namespace {
 constexpr size_t kInitialBufferSize = 64 * 1024;
 constexpr size_t kSecondLength = 19;     // "YYYY-MM-DDTHH:MM:SS"
 constexpr size_t kTimestampLength = 27;  // "YYYY-MM-DDTHH:MM:SS.uuuuuuZ"
+static_assert(1 + kTimestampLength == TimestampFormatter::kPackedSize);
 constexpr uint64_t kNanosPerSecond = 1000000000;
 constexpr unsigned kFixStrTag = 0xa0;  // MessagePack fixstr header: 0xa0 | length (< 32)
 
@@ -59,7 +60,7 @@ std::string_view TimestampFormatter::Packed(uint64_t ns) {
   return std::string_view(text_, 1 + kTimestampLength);
 }
 
-EventWriter::EventWriter() : buffer_(kInitialBufferSize), packer_(buffer_) {}
+EventWriter::EventWriter() : buffer_(kInitialBufferSize) {}
 
 void EventWriter::Clear() {
   buffer_.clear();
@@ -67,19 +68,14 @@ void EventWriter::Clear() {
   last_event_begin_ = last_event_end_ = 0;
 }
 
-void EventWriter::Str(std::string_view s) {
-  packer_.pack_str(static_cast<uint32_t>(s.size()));
-  packer_.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
-}
-
 void EventWriter::StringList(std::string_view joined) {
   if (joined.empty()) {
-    packer_.pack_array(0);
+    buffer_.Array(0);
     return;
   }
   uint32_t items = 1;
   for (char c : joined) items += c == '\0';
-  packer_.pack_array(items);
+  buffer_.Array(items);
   size_t start = 0;
   for (uint32_t i = 0; i < items; ++i) {
     const size_t end = std::min(joined.find('\0', start), joined.size());
@@ -89,7 +85,7 @@ void EventWriter::StringList(std::string_view joined) {
 }
 
 void EventWriter::Address(const SocketAddress& addr) {
-  packer_.pack_map(1 + addr.has_address + HasPort(addr));
+  buffer_.Map(1 + addr.has_address + HasPort(addr));
   Fixed<"family">();
   Str(FamilyName(addr.family));
   if (addr.has_address) {
@@ -98,12 +94,12 @@ void EventWriter::Address(const SocketAddress& addr) {
   }
   if (HasPort(addr)) {
     Fixed<"port">();
-    packer_.pack_int(addr.port);
+    buffer_.Int(addr.port);
   }
 }
 
 void EventWriter::WriteSandbox(const wire::Hello& hello, std::string_view policy) {
-  packer_.pack_map(10);
+  buffer_.Map(10);
   Fixed<"event_type">();
   Fixed<"sandbox">();
   Fixed<"timestamp">();
@@ -115,20 +111,20 @@ void EventWriter::WriteSandbox(const wire::Hello& hello, std::string_view policy
   Fixed<"policy">();
   Str(policy);
   Fixed<"command">();
-  packer_.pack_array(static_cast<uint32_t>(hello.argv.size()));
+  buffer_.Array(static_cast<uint32_t>(hello.argv.size()));
   for (const std::string& arg : hello.argv) Str(arg);
   Fixed<"executable">();
   Str(hello.executable);
   Fixed<"trace_only">();
-  packer_.pack(hello.trace_only);
+  buffer_.Bool(hello.trace_only);
   Fixed<"follow_forks">();
-  packer_.pack(hello.follow_forks);
+  buffer_.Bool(hello.follow_forks);
   Fixed<"layers">();
-  packer_.pack_array(static_cast<uint32_t>(hello.layers.size()));
+  buffer_.Array(static_cast<uint32_t>(hello.layers.size()));
   for (const wire::LayerState& layer : hello.layers) {
-    packer_.pack_map(4);
+    buffer_.Map(4);
     Fixed<"layer">();
-    packer_.pack_uint8(layer.layer);
+    buffer_.Uint(layer.layer);
     Fixed<"name">();
     Str(layer.name);
     Fixed<"state">();
@@ -140,17 +136,17 @@ void EventWriter::WriteSandbox(const wire::Hello& hello, std::string_view policy
 }
 
 void EventWriter::Decoded(const DecodedArgs& d) {
-  packer_.pack_map(static_cast<uint32_t>(d.size()));
+  buffer_.Map(static_cast<uint32_t>(d.size()));
   if (d.fd) {
     Fixed<"fd">();
-    packer_.pack_int32(*d.fd);
+    buffer_.Int(*d.fd);
   }
   if (d.dirfd) {
     Fixed<"dirfd">();
     if (*d.dirfd == kAtFdCwd) {
       Fixed<"AT_FDCWD">();
     } else {
-      packer_.pack_int32(*d.dirfd);
+      buffer_.Int(*d.dirfd);
     }
   }
   if (d.path) {
@@ -183,15 +179,15 @@ void EventWriter::Decoded(const DecodedArgs& d) {
   }
   if (d.target_pid) {
     Fixed<"target_pid">();
-    packer_.pack_int32(*d.target_pid);
+    buffer_.Int(*d.target_pid);
   }
   if (d.count) {
     Fixed<"count">();
-    packer_.pack_uint64(*d.count);
+    buffer_.Uint(*d.count);
   }
   if (d.truncated) {
     Fixed<"truncated">();
-    packer_.pack_true();
+    buffer_.Bool(true);
   }
 }
 
@@ -200,41 +196,41 @@ void EventWriter::WriteSyscall(const wire::SyscallRecord& r, std::string_view na
   const int64_t ret = r.returned ? r.ret : 0;
   const bool success = !(ret >= -4095 && ret <= -1);
   last_event_begin_ = buffer_.size();
-  packer_.pack_map(13 + !success);
+  buffer_.Map(13 + !success);
   Fixed<"event_type">();
   Fixed<"syscall">();
   Fixed<"timestamp">();
   Timestamp(r.entry_ns);
   Fixed<"pid">();
-  packer_.pack_int32(r.tid);
+  buffer_.Int(r.tid);
   Fixed<"tgid">();
-  packer_.pack_int32(r.tgid);
+  buffer_.Int(r.tgid);
   Fixed<"syscall">();
   Str(name);
   Fixed<"syscall_nr">();
-  packer_.pack_int32(r.nr);
+  buffer_.Int(r.nr);
   Fixed<"args">();
   const int decoded_keys = decoded.size();
-  packer_.pack_map(decoded_keys > 0 ? 2 : 1);
+  buffer_.Map(decoded_keys > 0 ? 2 : 1);
   Fixed<"raw">();
-  packer_.pack_array(6);
-  for (uint64_t arg : r.args) packer_.pack_uint64(arg);
+  buffer_.Array(6);
+  for (uint64_t arg : r.args) buffer_.Uint(arg);
   if (decoded_keys > 0) {
     Fixed<"decoded">();
     Decoded(decoded);
   }
   Fixed<"return_value">();
-  packer_.pack_int64(ret);
+  buffer_.Int(ret);
   Fixed<"success">();
-  packer_.pack(success);
+  buffer_.Bool(success);
   if (!success) {
     Fixed<"error">();
     Str(ErrnoName(-ret));
   }
   Fixed<"duration_us">();
-  packer_.pack_uint64(r.duration_ns / 1000);
+  buffer_.Uint(r.duration_ns / 1000);
   Fixed<"returned">();
-  packer_.pack(r.returned);
+  buffer_.Bool(r.returned);
   Fixed<"action">();
   Str(wire::ActionName(r.action));
   Fixed<"category">();
@@ -244,7 +240,7 @@ void EventWriter::WriteSyscall(const wire::SyscallRecord& r, std::string_view na
 }
 
 void EventWriter::WriteSpawn(const wire::SpawnRecord& r) {
-  packer_.pack_map(7);
+  buffer_.Map(7);
   Fixed<"event_type">();
   Fixed<"process">();
   Fixed<"action">();
@@ -252,20 +248,20 @@ void EventWriter::WriteSpawn(const wire::SpawnRecord& r) {
   Fixed<"timestamp">();
   Timestamp(r.ts_ns);
   Fixed<"pid">();
-  packer_.pack_int32(r.tid);
+  buffer_.Int(r.tid);
   Fixed<"tgid">();
-  packer_.pack_int32(r.tgid);
+  buffer_.Int(r.tgid);
   Fixed<"ppid">();
-  packer_.pack_int32(r.parent_tid);
+  buffer_.Int(r.parent_tid);
   Fixed<"thread">();
-  packer_.pack(r.thread);
+  buffer_.Bool(r.thread);
   ++count_;
 }
 
 void EventWriter::WriteExec(const wire::ExecRecord& r, std::string_view argv) {
   const bool moved = r.former_tid != r.tid;
   last_event_begin_ = buffer_.size();
-  packer_.pack_map(7 + moved);
+  buffer_.Map(7 + moved);
   Fixed<"event_type">();
   Fixed<"process">();
   Fixed<"action">();
@@ -273,7 +269,7 @@ void EventWriter::WriteExec(const wire::ExecRecord& r, std::string_view argv) {
   Fixed<"timestamp">();
   Timestamp(r.ts_ns);
   Fixed<"pid">();
-  packer_.pack_int32(r.tid);
+  buffer_.Int(r.tid);
   Fixed<"comm">();
   Str(r.comm);
   Fixed<"path">();
@@ -282,14 +278,14 @@ void EventWriter::WriteExec(const wire::ExecRecord& r, std::string_view argv) {
   StringList(argv);
   if (moved) {
     Fixed<"former_pid">();
-    packer_.pack_int32(r.former_tid);
+    buffer_.Int(r.former_tid);
   }
   last_event_end_ = buffer_.size();
   ++count_;
 }
 
 void EventWriter::WriteExit(const wire::ExitRecord& r) {
-  packer_.pack_map(r.signaled ? 8 : 7);
+  buffer_.Map(r.signaled ? 8 : 7);
   Fixed<"event_type">();
   Fixed<"process">();
   Fixed<"action">();
@@ -297,26 +293,26 @@ void EventWriter::WriteExit(const wire::ExitRecord& r) {
   Fixed<"timestamp">();
   Timestamp(r.ts_ns);
   Fixed<"pid">();
-  packer_.pack_int32(r.tid);
+  buffer_.Int(r.tid);
   Fixed<"tgid">();
-  packer_.pack_int32(r.tgid);
+  buffer_.Int(r.tgid);
   if (r.signaled) {
     Fixed<"signal">();
     Str(SignalName(r.status));
     Fixed<"core_dumped">();
-    packer_.pack(r.core_dumped);
+    buffer_.Bool(r.core_dumped);
   } else {
     Fixed<"exit_code">();
-    packer_.pack_int32(r.status);
+    buffer_.Int(r.status);
   }
   Fixed<"thread">();
-  packer_.pack(r.tid != r.tgid);
+  buffer_.Bool(r.tid != r.tgid);
   ++count_;
 }
 
 void EventWriter::WriteGap(uint64_t ts_ns, std::string_view stage, uint64_t lost_records,
                            uint64_t lost_messages) {
-  packer_.pack_map(5);
+  buffer_.Map(5);
   Fixed<"event_type">();
   Fixed<"gap">();
   Fixed<"timestamp">();
@@ -324,15 +320,15 @@ void EventWriter::WriteGap(uint64_t ts_ns, std::string_view stage, uint64_t lost
   Fixed<"stage">();
   Str(stage);
   Fixed<"lost_records">();
-  packer_.pack_uint64(lost_records);
+  buffer_.Uint(lost_records);
   Fixed<"lost_messages">();
-  packer_.pack_uint64(lost_messages);
+  buffer_.Uint(lost_messages);
   ++count_;
 }
 
 void EventWriter::WriteAlert(uint64_t ts_ns, std::string_view rule, std::string_view severity,
                              std::string_view message, int32_t pid) {
-  packer_.pack_map(7);
+  buffer_.Map(7);
   Fixed<"event_type">();
   Fixed<"alert">();
   Fixed<"timestamp">();
@@ -344,13 +340,12 @@ void EventWriter::WriteAlert(uint64_t ts_ns, std::string_view rule, std::string_
   Fixed<"message">();
   Str(message);
   Fixed<"pid">();
-  packer_.pack_int32(pid);
+  buffer_.Int(pid);
   Fixed<"event">();
   if (last_event_end_ == 0) {
-    packer_.pack_map(0);
+    buffer_.Map(0);
   } else {
-    nested_.assign(buffer_.data() + last_event_begin_, last_event_end_ - last_event_begin_);
-    buffer_.write(nested_.data(), nested_.size());
+    buffer_.CopyWithin(last_event_begin_, last_event_end_);
   }
   ++count_;
 }

@@ -5,7 +5,7 @@
 #pragma once
 
 #include <cstdint>
-#include <msgpack.hpp>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -13,6 +13,7 @@
 #include "analyzer/summary.h"
 #include "analyzer/syscall_table.h"
 #include "common/wire/codec.h"
+#include "common/wire/msgpack_writer.h"
 #include "common/wire/records.h"
 
 namespace sandtrace::analyzer {
@@ -20,6 +21,8 @@ namespace sandtrace::analyzer {
 // "2026-11-28T22:40:39.123456Z" from nanoseconds since the epoch.
 class TimestampFormatter {
  public:
+  static constexpr size_t kPackedSize = 28;  // header byte + 27 characters
+
   // The text, preceded by its one-byte MessagePack fixstr header (so Packed(ns).substr(1) is
   // the text). The returned view stays valid until the next call.
   std::string_view Packed(uint64_t ns);
@@ -83,28 +86,26 @@ class EventWriter {
   void Clear();
 
  private:
-  void Str(std::string_view s);
+  void Str(std::string_view s) { buffer_.Str(s); }
   // A constant key or value.
   template <FixStr S>
   void Fixed() {
-    buffer_.write(S.bytes, sizeof(S.bytes));
+    buffer_.Raw(S.bytes);
   }
   void Timestamp(uint64_t ns) {
-    const std::string_view packed = timestamps_.Packed(ns);
-    buffer_.write(packed.data(), packed.size());
+    std::memcpy(buffer_.Append(TimestampFormatter::kPackedSize), timestamps_.Packed(ns).data(),
+                TimestampFormatter::kPackedSize);
   }
   void StringList(std::string_view joined);  // '\0'-separated items as an array
   void Decoded(const DecodedArgs& decoded);
   void Address(const SocketAddress& addr);  // the {family, address, port} map
 
-  msgpack::sbuffer buffer_;
-  msgpack::packer<msgpack::sbuffer> packer_;
+  wire::MsgpackWriter buffer_;
   uint32_t count_ = 0;
   TimestampFormatter timestamps_;
   // Where the last syscall or exec event lies in buffer_ (end 0: none), for WriteAlert.
   size_t last_event_begin_ = 0;
   size_t last_event_end_ = 0;
-  std::string nested_;  // WriteAlert's copy of that event (buffer_ may move while writing)
 };
 
 }  // namespace sandtrace::analyzer
