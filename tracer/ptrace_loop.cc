@@ -54,6 +54,26 @@ std::string ReadLink(const std::string& path) {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
+// The name the kernel gives a process at exec (/proc/PID/comm), worked out from the exec call
+// itself so that no /proc file has to be read: the last component of the file name passed to
+// execve/execveat, at most 15 bytes (fs/exec.c: kbasename(bprm->filename), TASK_COMM_LEN).
+// Empty when the call does not tell: an execveat of a descriptor with AT_EMPTY_PATH (newer
+// kernels name the process after the file, older ones after the descriptor), or a file name
+// the tracer could not copy whole. Like the copied path itself, it is what the file name held
+// at the entry stop; the process can rename itself at any time anyway (PR_SET_NAME).
+std::string CommOfExec(const wire::SyscallRecord& call) {
+  const uint8_t path_arg = call.nr == SYS_execve ? 0 : call.nr == SYS_execveat ? 1 : 6;
+  for (const wire::Capture& c : call.captures) {
+    if (c.arg != path_arg || c.kind != wire::CaptureKind::kString || c.truncated) continue;
+    if (c.bytes.empty()) return {};
+    const size_t slash = c.bytes.rfind('/');
+    std::string comm = slash == std::string::npos ? c.bytes : c.bytes.substr(slash + 1);
+    if (comm.size() > 15) comm.resize(15);
+    return comm;
+  }
+  return {};
+}
+
 bool IsStoppingSignal(int sig) {
   return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
@@ -442,9 +462,11 @@ void PtraceLoop::HandleExec(pid_t pid) {
   t.tgid = pid;
   command_exec_done_ = true;
   t.exec_pending = true;
-  t.exec = wire::ExecRecord{pid, former, clock_->RealtimeNs(),
-                            ReadLink("/proc/" + std::to_string(pid) + "/exe"),
-                            ReadSmallFile("/proc/" + std::to_string(pid) + "/comm")};
+  const std::string proc = "/proc/" + std::to_string(pid);
+  std::string comm = CommOfExec(t.pending);
+  if (comm.empty()) comm = ReadSmallFile(proc + "/comm");
+  t.exec = wire::ExecRecord{pid, former, clock_->RealtimeNs(), ReadLink(proc + "/exe"),
+                            std::move(comm)};
 }
 
 }  // namespace sandtrace::tracer

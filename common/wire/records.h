@@ -67,7 +67,7 @@ struct ExecRecord {
   int32_t former_tid = 0;
   uint64_t ts_ns = 0;
   std::string path;  // /proc/PID/exe after the exec
-  std::string comm;  // /proc/PID/comm after the exec
+  std::string comm;  // its name after the exec (/proc/PID/comm), from the exec call when it tells
 };
 
 // A traced thread that is gone.

@@ -92,6 +92,28 @@ def root_pid(events):
     return first["pid"]
 
 
+def test_exec_events_name_the_process_as_the_kernel_does(tmp_path):
+    """The exec event's comm is worked out from the exec call (no /proc read): it must be what
+    the kernel calls the process, which each program prints from /proc/self/comm."""
+    link = tmp_path / "a-program-name-longer-than-fifteen"
+    link.symlink_to("/bin/cat")
+    script = tmp_path / "script.sh"
+    script.write_text("#!/bin/sh\ncat /proc/$$/comm\n")
+    script.chmod(0o755)
+    fexecve = ("import os; fd = os.open('/bin/cat', os.O_RDONLY); "
+               "os.execve(fd, ['cat', '/proc/self/comm'], {})")
+    steps = (f"{link} /proc/self/comm; cd {tmp_path} && ./script.sh; "
+             f"/usr/bin/python3 -c \"{fexecve}\"")
+    out = tmp_path / "comm.txt"
+    events, _ = st.traced(tmp_path, ["/bin/sh", "-c", steps], stdout=open(out, "wb"))
+    printed = out.read_text().split()
+    execs = [e["comm"] for e in st.of_type(events, "process", "exec")]
+    # The script's cat prints the comm of the shell running the script (the script's name);
+    # fexecve (execveat AT_EMPTY_PATH) is named after the file on this kernel.
+    assert printed == [link.name[:15], "script.sh", "cat"], printed
+    assert execs == ["sh", link.name[:15], "script.sh", "cat", "python3", "cat"], execs
+
+
 def test_fork_events(tmp_path):
     command = [st.helper("forker"), "3"]
     events, _ = st.traced(tmp_path, command)
