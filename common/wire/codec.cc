@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "common/wire/msgpack_reader.h"
+#include "common/wire/record_fields.h"
 
 namespace sandtrace::wire {
 namespace {
@@ -269,8 +270,51 @@ Status DecodeSyscall(MsgpackReader* bytes, uint32_t size, SyscallRecord* r) {
   return {};
 }
 
+bool ReadSyscallFields(RecordFields* in, SyscallRecord* r) {
+  if (!in->Int(&r->tid) || !in->Int(&r->tgid) || !in->Int(&r->nr) || !in->Array(6)) return false;
+  for (uint64_t& arg : r->args) {
+    if (!in->Int(&arg)) return false;
+  }
+  uint8_t action;
+  uint32_t captures;
+  if (!in->Int(&r->ret) || !in->Int(&r->entry_ns) || !in->Int(&r->duration_ns) ||
+      !in->Bool(&r->returned) || !in->Int(&action) || !in->Array(&captures)) {
+    return false;
+  }
+  r->action = static_cast<Action>(action);
+  if (captures != 0) r->captures.resize(captures);
+  for (Capture& c : r->captures) {
+    uint8_t kind;
+    std::string_view bytes;
+    if (!in->Array(4) || !in->Int(&c.arg) || !in->Int(&kind) || !in->Bool(&c.truncated) ||
+        !in->Bytes(&bytes)) {
+      return false;
+    }
+    c.kind = static_cast<CaptureKind>(kind);
+    c.bytes.assign(bytes);
+  }
+  return true;
+}
+
+// The fast path for the most frequent record: a syscall record exactly as EncodeRecord writes
+// it is appended to `out`, and the result is the end of its bytes. Anything else appends
+// nothing and returns null, for DecodeRecordAt to decode (or reject) it.
+const char* DecodeSyscallFast(const char* pos, const char* end, std::vector<RawRecord>* out) {
+  RecordFields in(pos, end);
+  uint8_t tag;
+  if (!in.Array(11) || !in.Int(&tag) || tag != kSyscallTag) return nullptr;
+  SyscallRecord& r = std::get<SyscallRecord>(out->emplace_back(std::in_place_type<SyscallRecord>));
+  if (ReadSyscallFields(&in, &r)) return in.pos();
+  out->pop_back();
+  return nullptr;
+}
+
 // Decodes the next record straight from the bytes (no object tree).
 Status DecodeRecordAt(MsgpackReader* bytes, std::vector<RawRecord>* out) {
+  if (const char* next = DecodeSyscallFast(bytes->pos(), bytes->end(), out)) {
+    *bytes = MsgpackReader(next, bytes->end());
+    return {};
+  }
   MsgpackItem record;
   if (!bytes->Next(&record)) return PlainError("msgpack: malformed or truncated object");
   MsgpackItem tag_item;

@@ -316,6 +316,54 @@ TEST(CodecTest, DecodeRecordsConvertsLikeMsgpack) {
   }
 }
 
+// Integers in fixed-width formats, a 16-bit array header and a str capture: not what
+// EncodeRecord writes, but values msgpack-c reads all the same.
+TEST(CodecTest, DecodeRecordsReadsEveryIntegerFormat) {
+  msgpack::sbuffer body;
+  Packer p(body);
+  p.pack_array(11);
+  p.pack_fix_uint64(1);
+  p.pack_fix_int64(70000);
+  p.pack_fix_int8(-5);
+  p.pack_fix_int32(257);
+  body.write("\xdc\x00\x06", 3);
+  p.pack_fix_uint8(200);
+  p.pack_fix_uint16(60000);
+  p.pack_fix_uint32(4000000000u);
+  p.pack_fix_int16(7);
+  p.pack_fix_int32(8);
+  p.pack_uint64(~uint64_t{0});
+  p.pack_fix_int16(-300);
+  p.pack_fix_int32(100);
+  p.pack_fix_uint8(9);
+  p.pack_false();
+  p.pack_fix_int64(1);
+  p.pack_array(1);
+  p.pack_array(4);
+  p.pack_fix_uint16(1);
+  p.pack_fix_int8(1);
+  p.pack_true();
+  p.pack(std::string("/etc"));
+  std::vector<RawRecord> out;
+  ASSERT_TRUE(DecodeOne(body, &out).ok());
+  const auto& s = std::get<SyscallRecord>(out.at(0));
+  EXPECT_EQ(s.tid, 70000);
+  EXPECT_EQ(s.tgid, -5);
+  EXPECT_EQ(s.nr, 257);
+  const uint64_t args[6] = {200, 60000, 4000000000u, 7, 8, ~uint64_t{0}};
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(s.args[i], args[i]) << i;
+  EXPECT_EQ(s.ret, -300);
+  EXPECT_EQ(s.entry_ns, 100u);
+  EXPECT_EQ(s.duration_ns, 9u);
+  EXPECT_FALSE(s.returned);
+  EXPECT_EQ(s.action, Action::kDeny);
+  ASSERT_EQ(s.captures.size(), 1u);
+  EXPECT_EQ(s.captures[0].arg, 1);
+  EXPECT_EQ(s.captures[0].kind, CaptureKind::kString);
+  EXPECT_TRUE(s.captures[0].truncated);
+  EXPECT_EQ(s.captures[0].bytes, "/etc");
+}
+
 TEST(CodecTest, DecodeRecordsFailsOnEveryTruncationAndSurvivesGarbage) {
   msgpack::sbuffer body = SyscallBody(-1, nullptr, 1);
   EncodeRecord(ExecRecord{12, 13, 99, "/usr/bin/ls", "ls"}, &body);
