@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <array>
 
 #include "analyzer/names.h"
 
@@ -24,6 +25,20 @@ void WriteDigits(char* out, int width, uint32_t value) {
     value /= 10;
   }
 }
+
+// The name of every value of a one-byte enum, packed ahead of time.
+using PackedNames = std::array<wire::PackedStr, 256>;
+template <typename Enum, typename NameOf>
+PackedNames PackNames(NameOf name_of) {
+  PackedNames packed;
+  for (size_t i = 0; i < packed.size(); ++i) {
+    const std::string_view name = name_of(static_cast<Enum>(i));
+    packed[i] = wire::PackedStr(wire::PackedStr::fits(name) ? name : "?");
+  }
+  return packed;
+}
+const PackedNames kPackedActionNames = PackNames<wire::Action>(wire::ActionName);
+const PackedNames kPackedCategoryNames = PackNames<Category>(CategoryName);
 
 bool HasPort(const SocketAddress& addr) {
   return addr.family == AF_INET || addr.family == AF_INET6;
@@ -195,46 +210,50 @@ void EventWriter::WriteSyscall(const wire::SyscallRecord& r, std::string_view na
                                Category category, const DecodedArgs& decoded) {
   const int64_t ret = r.returned ? r.ret : 0;
   const bool success = !(ret >= -4095 && ret <= -1);
-  last_event_begin_ = buffer_.size();
-  buffer_.Map(13 + !success);
-  Fixed<"event_type">();
-  Fixed<"syscall">();
-  Fixed<"timestamp">();
-  Timestamp(r.entry_ns);
-  Fixed<"pid">();
-  buffer_.Int(r.tid);
-  Fixed<"tgid">();
-  buffer_.Int(r.tgid);
-  Fixed<"syscall">();
-  Str(name);
-  Fixed<"syscall_nr">();
-  buffer_.Int(r.nr);
-  Fixed<"args">();
   const int decoded_keys = decoded.size();
-  buffer_.Map(decoded_keys > 0 ? 2 : 1);
-  Fixed<"raw">();
-  buffer_.Array(6);
-  for (uint64_t arg : r.args) buffer_.Uint(arg);
+  last_event_begin_ = buffer_.size();
+  wire::MsgpackWriter::Cursor out = buffer_.Open();
+  out.Map(13 + !success);
+  Fixed<"event_type">(out);
+  Fixed<"syscall">(out);
+  Fixed<"timestamp">(out);
+  Timestamp(out, r.entry_ns);
+  Fixed<"pid">(out);
+  out.Int(r.tid);
+  Fixed<"tgid">(out);
+  out.Int(r.tgid);
+  Fixed<"syscall">(out);
+  out.Str(name);
+  Fixed<"syscall_nr">(out);
+  out.Int(r.nr);
+  Fixed<"args">(out);
+  out.Map(decoded_keys > 0 ? 2 : 1);
+  Fixed<"raw">(out);
+  out.Array(6);
+  for (uint64_t arg : r.args) out.Uint(arg);
   if (decoded_keys > 0) {
-    Fixed<"decoded">();
+    Fixed<"decoded">(out);
+    buffer_.Commit(out);
     Decoded(decoded);
+    out = buffer_.Open();
   }
-  Fixed<"return_value">();
-  buffer_.Int(ret);
-  Fixed<"success">();
-  buffer_.Bool(success);
+  Fixed<"return_value">(out);
+  out.Int(ret);
+  Fixed<"success">(out);
+  out.Bool(success);
   if (!success) {
-    Fixed<"error">();
-    Str(ErrnoName(-ret));
+    Fixed<"error">(out);
+    out.Str(ErrnoName(-ret));
   }
-  Fixed<"duration_us">();
-  buffer_.Uint(r.duration_ns / 1000);
-  Fixed<"returned">();
-  buffer_.Bool(r.returned);
-  Fixed<"action">();
-  Str(wire::ActionName(r.action));
-  Fixed<"category">();
-  Str(CategoryName(category));
+  Fixed<"duration_us">(out);
+  out.Uint(r.duration_ns / 1000);
+  Fixed<"returned">(out);
+  out.Bool(r.returned);
+  Fixed<"action">(out);
+  out.Str(kPackedActionNames[static_cast<uint8_t>(r.action)]);
+  Fixed<"category">(out);
+  out.Str(kPackedCategoryNames[static_cast<uint8_t>(category)]);
+  buffer_.Commit(out);
   last_event_end_ = buffer_.size();
   ++count_;
 }

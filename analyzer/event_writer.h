@@ -92,8 +92,17 @@ class EventWriter {
   void Fixed() {
     buffer_.Raw(S.bytes);
   }
+  template <FixStr S>
+  static void Fixed(wire::MsgpackWriter::Cursor& out) {
+    out.Raw(S.bytes);
+  }
   void Timestamp(uint64_t ns) {
-    std::memcpy(buffer_.Append(TimestampFormatter::kPackedSize), timestamps_.Packed(ns).data(),
+    wire::MsgpackWriter::Cursor out = buffer_.Open();
+    Timestamp(out, ns);
+    buffer_.Commit(out);
+  }
+  void Timestamp(wire::MsgpackWriter::Cursor& out, uint64_t ns) {
+    std::memcpy(out.Append(TimestampFormatter::kPackedSize), timestamps_.Packed(ns).data(),
                 TimestampFormatter::kPackedSize);
   }
   void StringList(std::string_view joined);  // '\0'-separated items as an array
