@@ -71,12 +71,6 @@ void ParseUnix(std::string_view bytes, SocketAddress* out) {
 
 }  // namespace
 
-int DecodedArgs::size() const {
-  return fd.has_value() + dirfd.has_value() + path.has_value() + path2.has_value() +
-         open_flags.has_value() + mode.has_value() + addr.has_value() + argv.has_value() +
-         signal.has_value() + target_pid.has_value() + count.has_value() + truncated;
-}
-
 std::optional<SocketAddress> ParseSockaddr(std::string_view bytes) {
   if (bytes.size() < sizeof(sa_family_t)) return std::nullopt;
   sa_family_t family = 0;

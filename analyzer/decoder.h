@@ -41,7 +41,11 @@ struct DecodedArgs {
   bool truncated = false;  // a capture this decoding used hit the tracer's copy limit
 
   // Number of keys of the `decoded` map.
-  int size() const;
+  int size() const {
+    return fd.has_value() + dirfd.has_value() + path.has_value() + path2.has_value() +
+           open_flags.has_value() + mode.has_value() + addr.has_value() + argv.has_value() +
+           signal.has_value() + target_pid.has_value() + count.has_value() + truncated;
+  }
 };
 
 // Decodes `record` (syscall `info`); `info` may be null for numbers outside the table.

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 #include "analyzer/names.h"
 
@@ -23,6 +24,24 @@ void WriteDigits(char* out, int width, uint32_t value) {
   for (int i = width - 1; i >= 0; --i) {
     out[i] = static_cast<char>('0' + value % 10);
     value /= 10;
+  }
+}
+
+// "00" to "99", two characters each.
+constexpr std::array<char, 200> kTwoDigits = [] {
+  std::array<char, 200> digits{};
+  for (int i = 0; i < 100; ++i) {
+    digits[2 * i] = static_cast<char>('0' + i / 10);
+    digits[2 * i + 1] = static_cast<char>('0' + i % 10);
+  }
+  return digits;
+}();
+
+// `value` (< 1000000) as six zero-padded digits.
+void WriteSixDigits(char* out, uint32_t value) {
+  for (int i = 4; i >= 0; i -= 2) {
+    std::memcpy(out + i, &kTwoDigits[2 * (value % 100)], 2);
+    value /= 100;
   }
 }
 
@@ -70,7 +89,7 @@ std::string_view TimestampFormatter::Packed(uint64_t ns) {
   uint32_t micros = static_cast<uint32_t>((ns % kNanosPerSecond) / 1000);
   char* p = text_ + 1 + kSecondLength;
   p[0] = '.';
-  WriteDigits(p + 1, 6, micros);
+  WriteSixDigits(p + 1, micros);
   p[7] = 'Z';
   return std::string_view(text_, 1 + kTimestampLength);
 }
@@ -150,8 +169,8 @@ void EventWriter::WriteSandbox(const wire::Hello& hello, std::string_view policy
   ++count_;
 }
 
-void EventWriter::Decoded(const DecodedArgs& d) {
-  buffer_.Map(static_cast<uint32_t>(d.size()));
+void EventWriter::Decoded(const DecodedArgs& d, int keys) {
+  buffer_.Map(static_cast<uint32_t>(keys));
   if (d.fd) {
     Fixed<"fd">();
     buffer_.Int(*d.fd);
@@ -174,7 +193,10 @@ void EventWriter::Decoded(const DecodedArgs& d) {
   }
   if (d.open_flags) {
     Fixed<"flags">();
-    Str(OpenFlagsName(*d.open_flags));
+    if (!open_flags_name_ || open_flags_name_->first != *d.open_flags) {
+      open_flags_name_.emplace(*d.open_flags, OpenFlagsName(*d.open_flags));
+    }
+    Str(open_flags_name_->second);
   }
   if (d.mode) {
     Fixed<"mode">();
@@ -234,7 +256,7 @@ void EventWriter::WriteSyscall(const wire::SyscallRecord& r, std::string_view na
   if (decoded_keys > 0) {
     Fixed<"decoded">(out);
     buffer_.Commit(out);
-    Decoded(decoded);
+    Decoded(decoded, decoded_keys);
     out = buffer_.Open();
   }
   Fixed<"return_value">(out);

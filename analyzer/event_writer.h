@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
+#include <utility>
 #include <string>
 #include <string_view>
 
@@ -106,7 +108,7 @@ class EventWriter {
                 TimestampFormatter::kPackedSize);
   }
   void StringList(std::string_view joined);  // '\0'-separated items as an array
-  void Decoded(const DecodedArgs& decoded);
+  void Decoded(const DecodedArgs& decoded, int keys);  // keys: decoded.size()
   void Address(const SocketAddress& addr);  // the {family, address, port} map
 
   wire::MsgpackWriter buffer_;
@@ -115,6 +117,8 @@ class EventWriter {
   // Where the last syscall or exec event lies in buffer_ (end 0: none), for WriteAlert.
   size_t last_event_begin_ = 0;
   size_t last_event_end_ = 0;
+  // The last open flags written and their text (an open call is often repeated with the same).
+  std::optional<std::pair<uint32_t, std::string>> open_flags_name_;
 };
 
 }  // namespace sandtrace::analyzer
