@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/wire/msgpack_reader.h"
+#include "sinks/decimal.h"
 #include "sinks/text_escape.h"
 
 #if defined(__SSE2__)
@@ -124,7 +125,7 @@ class JsonEmitter {
   template <typename Int>
   void Integer(Int value) {
     Ensure(kMaxScalarBytes);
-    out_ = std::to_chars(out_, out_ + kMaxScalarBytes, value).ptr;
+    out_ = WriteDecimal(value, out_);
   }
 
   // Shortest text that reads back as the same value; keeps a ".0" so readers see a float.
@@ -326,11 +327,11 @@ class BytesToJson {
 
   template <typename Int>
   Result Unsigned(Int v) {
-    out_ = std::to_chars(out_, out_ + kMaxScalarBytes, static_cast<uint64_t>(v)).ptr;
+    out_ = WriteDecimal(static_cast<uint64_t>(v), out_);
     return kDone;
   }
   Result Signed(int64_t v) {
-    out_ = std::to_chars(out_, out_ + kMaxScalarBytes, v).ptr;
+    out_ = WriteDecimal(v, out_);
     return kDone;
   }
 

@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 #include <stdio.h>
 
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <memory>
 #include <random>
 
+#include "sinks/decimal.h"
 #include "sinks/text_escape.h"
 #include "tests/sinks/test_events.h"
 
@@ -138,6 +140,24 @@ TEST(JsonWriterTest, PythonReadsBackExactValues) {
 
 // Arbitrary bytes (biased towards the interesting ones) always give valid JSON, and terminal
 // text without a single control byte.
+TEST(DecimalTest, SameDigitsAsToChars) {
+  std::vector<uint64_t> values = {0, std::numeric_limits<uint64_t>::max()};
+  for (uint64_t p = 1; p <= 10000000000000000000ULL; p *= 10) {
+    values.insert(values.end(), {p - 1, p, p + 1});
+    if (p > std::numeric_limits<uint64_t>::max() / 10) break;
+  }
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 200000; ++i) values.push_back(rng() >> (rng() % 64));
+  for (uint64_t v : values) {
+    char want[24], got[24];
+    const std::string_view a(want, static_cast<size_t>(std::to_chars(want, want + 24, v).ptr - want));
+    EXPECT_EQ(std::string_view(got, static_cast<size_t>(WriteDecimal(v, got) - got)), a) << v;
+    const int64_t s = static_cast<int64_t>(v);
+    const std::string_view b(want, static_cast<size_t>(std::to_chars(want, want + 24, s).ptr - want));
+    EXPECT_EQ(std::string_view(got, static_cast<size_t>(WriteDecimal(s, got) - got)), b) << s;
+  }
+}
+
 TEST(TextEscapeTest, RandomBytesAlwaysComeOutSafe) {
   std::mt19937 rng(20261128);
   const unsigned char interesting[] = {0x00, 0x1b, 0x7f, 0x80, 0x9b, 0xbf, 0xc0, 0xc2, 0xe0, 0xed,
