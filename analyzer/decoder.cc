@@ -97,7 +97,7 @@ DecodedArgs DecodeArgs(const wire::SyscallRecord& record, const SyscallInfo* inf
   DecodedArgs out;
   if (info == nullptr) return out;
   std::optional<uint32_t> create_mode;
-  for (int i = 0; i < kArgCount; ++i) {
+  for (int i = 0; i < kArgCount && info->args[i] != ArgKind::kNone; ++i) {
     const uint64_t raw = record.args[i];
     const wire::Capture* capture = nullptr;
     switch (info->args[i]) {

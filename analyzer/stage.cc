@@ -24,8 +24,8 @@ Stage::Stage(wire::Receiver input, std::vector<wire::Sender> outputs, PluginHost
       options_(options) {}
 
 Status Stage::Run(const volatile std::sig_atomic_t* stop) {
+  wire::Message message;  // one for all: its body keeps its memory from message to message
   while (!analyzer_.finished() && *stop == 0) {
-    wire::Message message;
     Result<bool> got = input_.Receive(&message, options_.poll_ms);
     if (!got) {
       Report(got.error().message());
@@ -36,7 +36,6 @@ Status Stage::Run(const volatile std::sig_atomic_t* stop) {
   }
   if (!analyzer_.finished()) {
     const uint64_t drain_start = NowNs();
-    wire::Message message;
     while (!analyzer_.finished() && ElapsedMs(drain_start) < uint64_t(options_.drain_limit_ms)) {
       Result<bool> got = input_.Receive(&message, options_.drain_silence_ms);
       if (!got || !*got) break;

@@ -44,7 +44,7 @@ enum class Category : uint8_t {
 
 // What an argument holds, as far as the decoder cares.
 enum class ArgKind : uint8_t {
-  kNone,        // the syscall has no such argument
+  kNone,        // the syscall has no such argument (nor any after it)
   kInt,         // a number that is not decoded
   kPointer,     // an address that is not decoded
   kFd,          // a file descriptor -> decoded "fd"

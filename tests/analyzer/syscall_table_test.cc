@@ -120,5 +120,16 @@ TEST(SyscallTable, ArgumentKinds) {
   EXPECT_EQ(kSyscallTable[322].args[2], ArgKind::kArgv);     // execveat
 }
 
+// DecodeArgs stops at the first kNone.
+TEST(SyscallTable, NoArgumentAfterTheFirstNone) {
+  for (const SyscallInfo& info : kSyscallTable) {
+    bool none_seen = false;
+    for (ArgKind kind : info.args) {
+      EXPECT_FALSE(none_seen && kind != ArgKind::kNone) << info.name;
+      none_seen = none_seen || kind == ArgKind::kNone;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sandtrace::analyzer
