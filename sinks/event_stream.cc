@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include "common/wire/codec.h"
@@ -40,25 +41,31 @@ enum ObservedKey : uint8_t {
   kLostRecords = 1 << 7,
 };
 
+// `key`, of the name's length, is `name`: a comparison of known length, done inline.
+template <size_t N>
+bool Is(std::string_view key, const char (&name)[N]) {
+  return std::memcmp(key.data(), name, N - 1) == 0;
+}
+
 ObservedKey KeyOf(std::string_view key) {
   switch (key.size()) {
     case 6:
-      if (key == "action") return kAction;
-      if (key == "run_id") return kRunId;
-      if (key == "thread") return kThread;
+      if (Is(key, "action")) return kAction;
+      if (Is(key, "run_id")) return kRunId;
+      if (Is(key, "thread")) return kThread;
       break;
     case 7:
-      if (key == "syscall") return kSyscall;
-      if (key == "success") return kSuccess;
+      if (Is(key, "syscall")) return kSyscall;
+      if (Is(key, "success")) return kSuccess;
       break;
     case 9:
-      if (key == "timestamp") return kTimestamp;
+      if (Is(key, "timestamp")) return kTimestamp;
       break;
     case 10:
-      if (key == "event_type") return kType;
+      if (Is(key, "event_type")) return kType;
       break;
     case 12:
-      if (key == "lost_records") return kLostRecords;
+      if (Is(key, "lost_records")) return kLostRecords;
       break;
   }
   return kNone;
@@ -295,12 +302,17 @@ void EventStream::Observe(const Observed& event) {
   const std::string_view type = event.type;
   if (type == "syscall") {
     ++syscalls_;
-    auto it = per_syscall_.find(event.syscall);
-    if (it == per_syscall_.end()) {
-      it = per_syscall_.emplace(std::string(event.syscall), NameCounts{}).first;
+    // Runs of the same syscall are common (a loop, a directory walk): look up only a new name.
+    if (last_counts_ == nullptr || event.syscall != last_syscall_) {
+      auto it = per_syscall_.find(event.syscall);
+      if (it == per_syscall_.end()) {
+        it = per_syscall_.emplace(std::string(event.syscall), NameCounts{}).first;
+      }
+      last_syscall_ = it->first;
+      last_counts_ = &it->second;
     }
-    ++it->second.calls;
-    if (!event.success) ++it->second.errors;
+    ++last_counts_->calls;
+    if (!event.success) ++last_counts_->errors;
     if (event.action == "deny") ++denied_;
   } else if (type == "process") {
     if (event.action == "spawn") {

@@ -106,6 +106,8 @@ class EventStream {
   uint64_t lost_records_seen_ = 0;  // from every gap event, the analyser's and ours
   uint64_t lost_records_here_ = 0;  // from our own gap events only
   std::map<std::string, NameCounts, std::less<>> per_syscall_;
+  std::string_view last_syscall_;        // a key of per_syscall_ (map nodes do not move)
+  NameCounts* last_counts_ = nullptr;    // its counts
 };
 
 }  // namespace sandtrace::sinks

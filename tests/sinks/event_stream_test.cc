@@ -107,6 +107,7 @@ TEST(EventStreamTest, FallbackSummaryWhenTheAnalyserNeverSentOne) {
                       testing::SyscallEvent(10, "openat", "file_read", -2),
                       testing::SyscallEvent(10, "openat", "file_read", 3),
                       testing::SyscallEvent(10, "kexec_load", "system", -1, "deny", {}, "EPERM"),
+                      testing::SyscallEvent(10, "openat", "file_read", 4),  // a name seen before
                       testing::SpawnEvent(11, 10),
                       testing::SpawnEvent(12, 11, true),
                       testing::GapEvent("tracer->analyzer", 5, 1),
@@ -118,12 +119,12 @@ TEST(EventStreamTest, FallbackSummaryWhenTheAnalyserNeverSentOne) {
   const std::string& summary = sink.lines.back();
   for (const char* expected : {
            R"("run_id":"0123456789abcdef0123456789abcdef")",
-           R"("total_syscalls":3,"unique_syscalls":2,)",
+           R"("total_syscalls":4,"unique_syscalls":2,)",
            R"("exit_code":1,"outcome":"aborted","denied_count":1,"process_count":2,)",
            R"("thread_count":3,"timed_out":false,"interrupted":false,)",
            R"("files_accessed":[],"network_attempts":[],"alert_count":1,)",
            R"("suspicious_activity":[],)",
-           R"("syscall_counts":{"kexec_load":1,"openat":2},)",
+           R"("syscall_counts":{"kexec_load":1,"openat":3},)",
            R"("error_counts":{"kexec_load":1,"openat":1},"gaps":5,"analyzers":[],)",
            R"("incomplete":true,)",
            R"("reason":"terminated before the end of the event stream")",
@@ -133,7 +134,7 @@ TEST(EventStreamTest, FallbackSummaryWhenTheAnalyserNeverSentOne) {
   EXPECT_TRUE(testing::IsValidJson(summary));
   EXPECT_TRUE(sink.closed);
   EXPECT_TRUE(stream.Finish("again").ok());  // idempotent
-  EXPECT_EQ(sink.types.size(), 9u);
+  EXPECT_EQ(sink.types.size(), 10u);
 }
 
 TEST(EventStreamTest, FallbackSummaryEvenForAnEmptyStream) {
