@@ -17,6 +17,10 @@ constexpr size_t kSecondLength = 19;     // "YYYY-MM-DDTHH:MM:SS"
 constexpr size_t kTimestampLength = 27;  // "YYYY-MM-DDTHH:MM:SS.uuuuuuZ"
 static_assert(1 + kTimestampLength == TimestampFormatter::kPackedSize);
 constexpr uint64_t kNanosPerSecond = 1000000000;
+// Room for either half of a syscall event (before and after the decoded map), besides its one
+// string of any length (the syscall name, the error name): about 200 bytes each, counting the
+// room every value reserves (9 bytes for any integer, 32 for a PackedStr).
+constexpr size_t kSyscallPartRoom = 256;
 constexpr unsigned kFixStrTag = 0xa0;  // MessagePack fixstr header: 0xa0 | length (< 32)
 
 // The last `width` decimal digits of `value`, zero-padded.
@@ -100,6 +104,13 @@ void EventWriter::Clear() {
   buffer_.clear();
   count_ = 0;
   last_event_begin_ = last_event_end_ = 0;
+}
+
+wire::MsgpackWriter::Memory EventWriter::ReleaseBatch(wire::MsgpackWriter::Memory next) {
+  const wire::MsgpackWriter::Memory batch = buffer_.Release();
+  buffer_.Adopt(next);
+  Clear();
+  return batch;
 }
 
 void EventWriter::StringList(std::string_view joined) {
@@ -234,7 +245,7 @@ void EventWriter::WriteSyscall(const wire::SyscallRecord& r, std::string_view na
   const bool success = !(ret >= -4095 && ret <= -1);
   const int decoded_keys = decoded.size();
   last_event_begin_ = buffer_.size();
-  wire::MsgpackWriter::Cursor out = buffer_.Open();
+  wire::MsgpackWriter::Room out = buffer_.OpenRoom(kSyscallPartRoom + name.size());
   out.Map(13 + !success);
   Fixed<"event_type">(out);
   Fixed<"syscall">(out);
@@ -253,19 +264,18 @@ void EventWriter::WriteSyscall(const wire::SyscallRecord& r, std::string_view na
   Fixed<"raw">(out);
   out.Array(6);
   for (uint64_t arg : r.args) out.Uint(arg);
-  if (decoded_keys > 0) {
-    Fixed<"decoded">(out);
-    buffer_.Commit(out);
-    Decoded(decoded, decoded_keys);
-    out = buffer_.Open();
-  }
+  if (decoded_keys > 0) Fixed<"decoded">(out);
+  buffer_.Commit(out);
+  if (decoded_keys > 0) Decoded(decoded, decoded_keys);
+  const std::string error = success ? std::string() : ErrnoName(-ret);
+  out = buffer_.OpenRoom(kSyscallPartRoom + error.size());
   Fixed<"return_value">(out);
   out.Int(ret);
   Fixed<"success">(out);
   out.Bool(success);
   if (!success) {
     Fixed<"error">(out);
-    out.Str(ErrnoName(-ret));
+    out.Str(error);
   }
   Fixed<"duration_us">(out);
   out.Uint(r.duration_ns / 1000);

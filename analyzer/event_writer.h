@@ -86,6 +86,9 @@ class EventWriter {
   uint32_t count() const { return count_; }
   // Starts a new batch (the buffer's memory is kept).
   void Clear();
+  // Hands the batch's bytes and their memory over, and starts a new batch in `next` (memory
+  // from malloc).
+  wire::MsgpackWriter::Memory ReleaseBatch(wire::MsgpackWriter::Memory next);
 
  private:
   void Str(std::string_view s) { buffer_.Str(s); }
@@ -94,8 +97,8 @@ class EventWriter {
   void Fixed() {
     buffer_.Raw(S.bytes);
   }
-  template <FixStr S>
-  static void Fixed(wire::MsgpackWriter::Cursor& out) {
+  template <FixStr S, typename Cursor>
+  static void Fixed(Cursor& out) {
     out.Raw(S.bytes);
   }
   void Timestamp(uint64_t ns) {
@@ -103,7 +106,8 @@ class EventWriter {
     Timestamp(out, ns);
     buffer_.Commit(out);
   }
-  void Timestamp(wire::MsgpackWriter::Cursor& out, uint64_t ns) {
+  template <typename Cursor>
+  void Timestamp(Cursor& out, uint64_t ns) {
     std::memcpy(out.Append(TimestampFormatter::kPackedSize), timestamps_.Packed(ns).data(),
                 TimestampFormatter::kPackedSize);
   }

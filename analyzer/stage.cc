@@ -14,6 +14,8 @@ void Report(const std::string& what) {
 
 uint64_t ElapsedMs(uint64_t since_ns) { return (NowNs() - since_ns) / 1000000; }
 
+constexpr size_t kBatchCapacity = 64 * 1024;  // a new batch's memory, until some comes back
+
 }  // namespace
 
 Stage::Stage(wire::Receiver input, std::vector<wire::Sender> outputs, PluginHost* plugins,
@@ -140,13 +142,25 @@ void Stage::SendToOutputs(const char* data, size_t size, uint32_t count) {
   }
 }
 
+void Stage::SendBatch(EventWriter& events) {
+  const uint32_t count = events.count();
+  const int uses = static_cast<int>(outputs_.size()) + 1;  // the outputs and the stage itself
+  const wire::InPlaceBody batch =
+      batch_memory_.Share(events.ReleaseBatch(batch_memory_.Take(kBatchCapacity)), uses);
+  for (wire::Sender& output : outputs_) {
+    Status sent = output.SendInPlace(wire::MessageType::kEventBatch, count, batch);
+    if (!sent) {
+      Report("sending events: " + sent.error().message());
+      output_failed_ = true;
+    }
+  }
+  if (plugins_) plugins_->Send(batch.data, batch.size, count);
+  batch.release(const_cast<char*>(batch.data), batch.hint);
+}
+
 void Stage::Flush() {
   EventWriter& events = analyzer_.events();
-  if (events.count() != 0) {
-    SendToOutputs(events.data(), events.size(), events.count());
-    if (plugins_) plugins_->Send(events.data(), events.size(), events.count());
-    events.Clear();
-  }
+  if (events.count() != 0) SendBatch(events);
   if (plugins_) {
     PluginOutput output;
     plugins_->Collect(0, &output);

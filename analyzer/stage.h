@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "analyzer/analyzer.h"
+#include "analyzer/batch_memory.h"
 #include "analyzer/plugin_host.h"
 #include "common/result.h"
 #include "common/wire/channel.h"
@@ -49,8 +50,11 @@ class Stage {
   void FinishPlugins(const wire::End& end);
   void Forward(PluginOutput& output);
   void SendToOutputs(const char* data, size_t size, uint32_t count);
+  // Sends the analyser's pending events in place to every output and to the plug-ins.
+  void SendBatch(EventWriter& events);
   Status Finish();
 
+  BatchMemory batch_memory_;  // first: it outlives the outputs, which send from its memory
   wire::Receiver input_;
   std::vector<wire::Sender> outputs_;
   PluginHost* plugins_;

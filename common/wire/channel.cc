@@ -15,6 +15,7 @@ namespace {
 
 // Queue depth in messages; each message is a batch of records.
 constexpr int kHighWaterMark = 32;
+constexpr int kReconnectMs = 2;
 
 }  // namespace
 
@@ -25,6 +26,9 @@ Result<Sender> Sender::Unconnected() {
     sender.impl_->socket = zmq::socket_t(sender.impl_->context, zmq::socket_type::pair);
     sender.impl_->socket.set(zmq::sockopt::sndhwm, kHighWaterMark);
     sender.impl_->socket.set(zmq::sockopt::linger, -1);
+    // A receiver that is still starting (the sinks start side by side with the analyser) is
+    // retried soon: ZeroMQ's default is to wait 100 ms after a refused connection.
+    sender.impl_->socket.set(zmq::sockopt::reconnect_ivl, kReconnectMs);
   } catch (const zmq::error_t& e) {
     return Error{e.num(), "zmq socket"};
   }
@@ -64,12 +68,26 @@ Sender& Sender::operator=(Sender&&) noexcept = default;
 Sender::~Sender() = default;
 
 Status Sender::Send(MessageType type, uint32_t count, const char* body, size_t body_size) {
+  return SendFrames(type, count, zmq::message_t(body, body_size));
+}
+
+Status Sender::SendInPlace(MessageType type, uint32_t count, const InPlaceBody& body) {
+  zmq::message_t frame;
+  try {
+    frame.rebuild(const_cast<char*>(body.data), body.size, body.release, body.hint);
+  } catch (const zmq::error_t& e) {  // not taken over: release it here
+    body.release(const_cast<char*>(body.data), body.hint);
+    return Error{e.num(), "zmq message"};
+  }
+  return SendFrames(type, count, std::move(frame));
+}
+
+Status Sender::SendFrames(MessageType type, uint32_t count, zmq::message_t body) {
   Header header{type, next_seq_, next_index_, count};
   const std::string head = EncodeHeader(header);
   // Blocking sends: PAIR waits for queue space instead of dropping. A signal interrupts the
   // wait with EINTR before the frame is queued, so retrying cannot duplicate it.
-  zmq::message_t frames[2] = {zmq::message_t(head.data(), head.size()),
-                              zmq::message_t(body, body_size)};
+  zmq::message_t frames[2] = {zmq::message_t(head.data(), head.size()), std::move(body)};
   for (int i = 0; i < 2; ++i) {
     const auto flags = i == 0 ? zmq::send_flags::sndmore : zmq::send_flags::none;
     for (;;) {

@@ -12,9 +12,23 @@
 #include "common/result.h"
 #include "common/wire/records.h"
 
+namespace zmq {
+class message_t;
+}
+
 namespace sandtrace::wire {
 
 struct ChannelImpl;
+
+// A body that ZeroMQ sends from where it lies instead of copying it (Sender::SendInPlace).
+// The bytes must stay unchanged until ZeroMQ calls `release(data, hint)`, which it does once
+// per SendInPlace, from its I/O thread, when it is done with them (sent or dropped).
+struct InPlaceBody {
+  const char* data = nullptr;
+  size_t size = 0;
+  void (*release)(void* data, void* hint) = nullptr;
+  void* hint = nullptr;
+};
 
 class Sender {
  public:
@@ -35,6 +49,10 @@ class Sender {
   // Sends one message of `count` objects; blocks while the receiver is behind.
   Status Send(MessageType type, uint32_t count, const char* body, size_t body_size);
 
+  // The same without copying the body; `body.release` is called exactly once, also when the
+  // send fails.
+  Status SendInPlace(MessageType type, uint32_t count, const InPlaceBody& body);
+
   // The same, but while the receiver is behind, asks `give_up` every `poll_ms`; when it
   // returns true the message is not sent and the result is ECANCELED (e.g. the receiving
   // process died).
@@ -51,6 +69,7 @@ class Sender {
  private:
   Sender() = default;
   static Result<Sender> Open(const std::string& endpoint, bool bind);
+  Status SendFrames(MessageType type, uint32_t count, zmq::message_t body);
   std::unique_ptr<ChannelImpl> impl_;
   uint64_t next_seq_ = 0;
   uint64_t next_index_ = 0;

@@ -5,6 +5,7 @@
 // packer, each write is inline: one capacity check, then plain stores.
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -35,11 +36,14 @@ struct PackedStr {
 class MsgpackWriter {
  public:
   // Writes values at the end of the writer's bytes. A hot path that writes many values in a
-  // row takes one as a local variable (Open(), then Commit()): its position and limit then
-  // stay in registers, which the stores of the bytes cannot alias, where the writer's own
-  // members are reloaded after every store. Nothing else may write to the writer between
-  // Open() and Commit().
-  class Cursor {
+  // row takes one as a local variable (Open() or OpenRoom(), then Commit()): its position and
+  // limit then stay in registers, which the stores of the bytes cannot alias, where the
+  // writer's own members are reloaded after every store. Nothing else may write to the writer
+  // between Open() and Commit(). A checked cursor (Cursor) makes room as it goes; an unchecked
+  // one (Room) writes into the room reserved up front and must not write more (asserted in
+  // debug builds).
+  template <bool kChecked>
+  class BasicCursor {
    public:
     void Map(uint32_t entries) { Header(entries, 0x80, 0xde); }
     void Array(uint32_t items) { Header(items, 0x90, 0xdc); }
@@ -135,13 +139,17 @@ class MsgpackWriter {
 
    private:
     friend class MsgpackWriter;
-    explicit Cursor(MsgpackWriter* writer)
+    explicit BasicCursor(MsgpackWriter* writer)
         : writer_(writer), pos_(writer->pos_), limit_(writer->limit_) {}
 
     void Reserve(size_t n) {
-      if (static_cast<size_t>(limit_ - pos_) < n) {
-        pos_ = writer_->Grow(pos_, n);
-        limit_ = writer_->limit_;
+      if constexpr (kChecked) {
+        if (static_cast<size_t>(limit_ - pos_) < n) {
+          pos_ = writer_->Grow(pos_, n);
+          limit_ = writer_->limit_;
+        }
+      } else {
+        assert(static_cast<size_t>(limit_ - pos_) >= n);
       }
     }
 
@@ -183,8 +191,19 @@ class MsgpackWriter {
   // Forgets the bytes, keeps the memory.
   void clear() { pos_ = begin_; }
 
+  using Cursor = BasicCursor<true>;
+  using Room = BasicCursor<false>;
+
   Cursor Open() { return Cursor(this); }
-  void Commit(const Cursor& cursor) { pos_ = cursor.pos_; }
+  // Room for `n` bytes, at most: the bound of what the caller writes before Commit().
+  Room OpenRoom(size_t n) {
+    if (static_cast<size_t>(limit_ - pos_) < n) Grow(pos_, n);
+    return Room(this);
+  }
+  template <bool kChecked>
+  void Commit(const BasicCursor<kChecked>& cursor) {
+    pos_ = cursor.pos_;
+  }
 
   // One value each (see Cursor).
   void Map(uint32_t entries) { Write([&](Cursor& c) { c.Map(entries); }); }
@@ -203,6 +222,25 @@ class MsgpackWriter {
     char* out;
     Write([&](Cursor& c) { out = c.Append(n); });
     return out;
+  }
+
+  // The writer's memory (from malloc) and how much of it holds bytes.
+  struct Memory {
+    char* data = nullptr;
+    size_t size = 0;
+    size_t capacity = 0;
+  };
+  // Hands the bytes and their memory over: the writer is left empty, without memory.
+  Memory Release() {
+    const Memory memory{begin_, size(), static_cast<size_t>(limit_ - begin_)};
+    begin_ = pos_ = limit_ = nullptr;
+    return memory;
+  }
+  // Takes `memory.capacity` bytes from malloc over as its memory (its own is freed), empty.
+  void Adopt(Memory memory) {
+    std::free(begin_);
+    begin_ = pos_ = memory.data;
+    limit_ = memory.data + memory.capacity;
   }
 
   // Appends a copy of the bytes [begin, end) written earlier.

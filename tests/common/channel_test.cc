@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <thread>
+#include <vector>
 #include <zmq.hpp>
 
 #include "common/wire/codec.h"
@@ -69,6 +71,43 @@ TEST_F(ChannelTest, DeliversEveryMessageInOrderUnderBackpressure) {
   EXPECT_EQ(end.header.type, MessageType::kEnd);
   producer.join();
   EXPECT_EQ(records, 2u * kMessages);
+}
+
+// Each in-place body is released once, after it was sent, and arrives as it was.
+TEST_F(ChannelTest, SendInPlaceReleasesEachBodyOnce) {
+  Result<Receiver> rx = Receiver::Bind(endpoint_);
+  ASSERT_TRUE(rx.ok());
+  constexpr int kMessages = 200;  // beyond the high-water mark
+  std::vector<std::string> bodies(kMessages);
+  std::atomic<int> released[kMessages] = {};
+  auto release = [](void*, void* hint) { static_cast<std::atomic<int>*>(hint)->fetch_add(1); };
+  std::thread producer([&] {
+    Result<Sender> tx = Sender::Connect(endpoint_);
+    ASSERT_TRUE(tx.ok());
+    for (int i = 0; i < kMessages; ++i) {
+      msgpack::sbuffer body;
+      EncodeRecord(SpawnRecord{i, i, 0, false, 0}, &body);
+      bodies[i].assign(body.data(), body.size());
+      const InPlaceBody in_place{bodies[i].data(), bodies[i].size(), release, &released[i]};
+      ASSERT_TRUE(tx->SendInPlace(MessageType::kRawBatch, 1, in_place).ok());
+    }
+    msgpack::sbuffer end;
+    EncodeEnd(End{}, &end);
+    ASSERT_TRUE(tx->Send(MessageType::kEnd, 1, end.data(), end.size()).ok());
+    ASSERT_TRUE(tx->Close(10000).ok());
+  });
+  for (int i = 0; i < kMessages; ++i) {
+    Message m;
+    Result<bool> got = rx->Receive(&m, 10000);
+    ASSERT_TRUE(got.ok() && *got) << "message " << i;
+    std::vector<RawRecord> recs;
+    ASSERT_TRUE(DecodeRecords(m.body.data(), m.body.size(), m.header.count, &recs).ok());
+    EXPECT_EQ(std::get<SpawnRecord>(recs.at(0)).tid, i);
+  }
+  Message end;
+  ASSERT_TRUE(rx->Receive(&end, 10000).ok());
+  producer.join();
+  for (int i = 0; i < kMessages; ++i) EXPECT_EQ(released[i].load(), 1) << "body " << i;
 }
 
 TEST_F(ChannelTest, ReceiveTimesOutWithoutMessage) {

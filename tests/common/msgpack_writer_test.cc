@@ -102,5 +102,27 @@ TEST(MsgpackWriter, CopyWithinAndClearKeepTheBytesRight) {
   EXPECT_EQ(Bytes(w), std::string("\x01\x02", 2));
 }
 
+TEST(MsgpackWriter, CursorsWriteWhatTheWriterWrites) {
+  MsgpackWriter plain(1);
+  MsgpackWriter cursors(1);
+  const std::string long_text(300, 'y');
+  plain.Map(2);
+  plain.Str(long_text);
+  plain.Int(-70000);
+  plain.Str(PackedStr("deny"));
+  plain.Uint(1ull << 40);
+
+  MsgpackWriter::Cursor checked = cursors.Open();
+  checked.Map(2);
+  checked.Str(long_text);
+  cursors.Commit(checked);
+  MsgpackWriter::Room room = cursors.OpenRoom(9 + 32 + 9);
+  room.Int(-70000);
+  room.Str(PackedStr("deny"));
+  room.Uint(1ull << 40);
+  cursors.Commit(room);
+  EXPECT_EQ(Bytes(cursors), Bytes(plain));
+}
+
 }  // namespace
 }  // namespace sandtrace::wire
