@@ -143,13 +143,17 @@ class Pipeline {
 
  private:
   Status OpenOutputs();
+  // Starts the sinks and the analyser without waiting: they start up side by side, while the
+  // tracer builds the sandbox, and AwaitStages waits for them all.
   Status StartSinks();
+  Status LaunchSink(StageSpec spec);
   Status StartAnalyzer();
   Status WriteSandboxConfig(const launcher::SandboxConfig& config);
   // What the analyser's reporting rules need: the policy's rules and lists, final paths.
   AnalysisConfig AnalysisPlan(const launcher::SandboxConfig& sandbox) const;
   Status StartTracer(const std::string& executable);
-  // Waits for the analyser's handshake, then tells the tracer to go on (or to give up).
+  // Waits for the sinks' and the analyser's handshakes, then tells the tracer to go on (or to
+  // give up).
   Status AwaitStages();
   // After a failed start: tells the tracer to give up (it kills the sandbox it built) and
   // waits up to kGrace for it to exit.
@@ -169,6 +173,7 @@ class Pipeline {
   Stage tracer_;
   Stage analyzer_;
   std::vector<Stage> sinks_;
+  std::vector<int> sink_ready_fds_;  // per sink, its handshake until AwaitStages
   int analyzer_ready_fd_ = -1;  // the analyser's handshake, until AwaitStages
   int go_fd_ = -1;              // the tracer's go pipe, until AwaitStages
   bool aborting_ = false;
@@ -218,9 +223,7 @@ Status Pipeline::StartSinks() {
     }
     spec.nice = kStageNice;
     sink_endpoints_.push_back(spec.args[1]);
-    Result<Stage> stage = StartStage(spec, kReadyTimeoutMs);
-    if (!stage) return stage.error();
-    sinks_.push_back(*stage);
+    if (Status s = LaunchSink(spec); !s) return s;
   }
   for (size_t i = 0; i < options_.publish.size(); ++i) {
     const std::string& to = options_.publish[i];
@@ -229,9 +232,7 @@ Status Pipeline::StartSinks() {
                     "--run-id", run_id_, "--host", HostName()}};
     spec.nice = kStageNice;
     sink_endpoints_.push_back(spec.args[1]);
-    Result<Stage> stage = StartStage(spec, kReadyTimeoutMs);
-    if (!stage) return stage.error();
-    sinks_.push_back(*stage);
+    if (Status s = LaunchSink(spec); !s) return s;
   }
   if (options_.verbosity > 0) {
     StageSpec spec{"terminal view", "sandtrace-sink-term",
@@ -239,14 +240,24 @@ Status Pipeline::StartSinks() {
                     std::to_string(options_.verbosity)}};
     if (UseColor(options_)) spec.args.push_back("--color");
     sink_endpoints_.push_back(spec.args[1]);
-    Result<Stage> stage = StartStage(spec, kReadyTimeoutMs);
-    if (!stage) return stage.error();
-    sinks_.push_back(*stage);
+    if (Status s = LaunchSink(spec); !s) return s;
   }
   for (int fd : jsonl_fds_) {
     if (fd >= 0) close(fd);
   }
   jsonl_fds_.clear();
+  return {};
+}
+
+Status Pipeline::LaunchSink(StageSpec spec) {
+  // Lowered before its exec like the analyser: renicing its threads once ready would mean a
+  // walk of /proc/PID/task, which makes reaping the sink cost more than its start-up.
+  spec.nice_before_exec = spec.nice != 0;
+  int ready_fd = -1;
+  Result<Stage> stage = LaunchStage(spec, &ready_fd);
+  if (!stage) return stage.error();
+  sinks_.push_back(*stage);
+  sink_ready_fds_.push_back(ready_fd);
   return {};
 }
 
@@ -329,7 +340,20 @@ Status Pipeline::StartTracer(const std::string& executable) {
 }
 
 Status Pipeline::AwaitStages() {
-  Status ready = AwaitStage(&analyzer_, analyzer_ready_fd_, kReadyTimeoutMs);
+  Status ready;
+  for (size_t i = 0; i < sink_ready_fds_.size(); ++i) {
+    if (ready) {
+      ready = AwaitStage(&sinks_[i], sink_ready_fds_[i], kReadyTimeoutMs);
+    } else if (sink_ready_fds_[i] >= 0) {
+      close(sink_ready_fds_[i]);  // KillAll ends the stage
+    }
+  }
+  sink_ready_fds_.clear();
+  if (ready) {
+    ready = AwaitStage(&analyzer_, analyzer_ready_fd_, kReadyTimeoutMs);
+  } else if (analyzer_ready_fd_ >= 0) {
+    close(analyzer_ready_fd_);
+  }
   analyzer_ready_fd_ = -1;
   if (ready) {
     ReportReady(go_fd_);  // "ok": the tracer connects and the command runs
