@@ -1,5 +1,6 @@
 #include "analyzer/batch_memory.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <new>
 
@@ -10,6 +11,7 @@ BatchMemory::~BatchMemory() {
 }
 
 wire::InPlaceBody BatchMemory::Share(wire::MsgpackWriter::Memory memory, int uses) {
+  largest_ = std::max(largest_, memory.capacity);
   Batch* batch = new Batch{this, memory, uses};
   return {memory.data, memory.size, &BatchMemory::Release, batch};
 }
@@ -39,6 +41,7 @@ wire::MsgpackWriter::Memory BatchMemory::Take(size_t capacity) {
       return memory;
     }
   }
+  capacity = std::max(capacity, largest_);
   char* data = static_cast<char*>(std::malloc(capacity));
   if (data == nullptr) throw std::bad_alloc();
   return {data, 0, capacity};

@@ -28,7 +28,8 @@ class BatchMemory {
   // release each user calls once when done; the memory comes back after the last one.
   wire::InPlaceBody Share(wire::MsgpackWriter::Memory memory, int uses);
 
-  // Memory for a new batch: some that came back, else `capacity` fresh bytes.
+  // Memory for a new batch: some that came back, else fresh memory as large as the largest
+  // batch shared so far (at least `capacity`), so that the batch need not grow again.
   wire::MsgpackWriter::Memory Take(size_t capacity);
 
  private:
@@ -42,6 +43,7 @@ class BatchMemory {
 
   static void Release(void* data, void* hint);
 
+  size_t largest_ = 0;  // capacity; Share() and Take() run on one thread
   std::mutex mutex_;
   std::vector<wire::MsgpackWriter::Memory> kept_;
 };

@@ -22,8 +22,7 @@ void SummaryBuilder::AddSyscall(const SyscallFacts& facts) {
   }
 }
 
-SummaryBuilder::Counts& SummaryBuilder::CountsOf(int64_t nr) {
-  if (FindSyscall(nr) != nullptr) return table_counts_[static_cast<size_t>(nr)];
+SummaryBuilder::Counts& SummaryBuilder::OtherCountsOf(int64_t nr) {
   if (other_counts_.size() < kMaxOtherNumbers || other_counts_.contains(nr)) {
     return other_counts_[nr];
   }

@@ -108,7 +108,11 @@ class SummaryBuilder {
   };
   using StringSet = std::unordered_set<std::string, Hash, std::equal_to<>>;
 
-  Counts& CountsOf(int64_t nr);
+  Counts& CountsOf(int64_t nr) {
+    if (FindSyscall(nr) != nullptr) return table_counts_[static_cast<size_t>(nr)];
+    return OtherCountsOf(nr);
+  }
+  Counts& OtherCountsOf(int64_t nr);  // numbers outside the table
   void AddPath(std::string_view path);
 
   uint64_t total_ = 0;

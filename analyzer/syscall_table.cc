@@ -542,11 +542,6 @@ static_assert(kSyscallTable[424].name == "pidfd_send_signal");
 static_assert(kSyscallTable[450].name == "set_mempolicy_home_node");
 static_assert(kSyscallTable[469].name == "file_setattr");
 
-const SyscallInfo* FindSyscall(int64_t nr) {
-  if (nr < 0 || nr > kMaxSyscall) return nullptr;
-  return &kSyscallTable[static_cast<size_t>(nr)];
-}
-
 std::string SyscallName(int64_t nr) {
   if (const SyscallInfo* info = FindSyscall(nr)) return std::string(info->name);
   if (nr >= 0 && (nr & kX32Bit) != 0) {

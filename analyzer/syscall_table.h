@@ -77,7 +77,10 @@ inline constexpr int32_t kX32Bit = 0x40000000;
 extern const std::array<SyscallInfo, kMaxSyscall + 1> kSyscallTable;
 
 // The table entry of `nr`, or nullptr when nr is outside 0..kMaxSyscall.
-const SyscallInfo* FindSyscall(int64_t nr);
+inline const SyscallInfo* FindSyscall(int64_t nr) {
+  if (nr < 0 || nr > kMaxSyscall) return nullptr;
+  return &kSyscallTable[static_cast<size_t>(nr)];
+}
 
 // The name of any number: the table's, "x32:NAME" for an x32 syscall, else "syscall_N".
 std::string SyscallName(int64_t nr);
