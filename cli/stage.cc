@@ -1,6 +1,5 @@
 #include "cli/stage.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -18,32 +17,6 @@ namespace sandtrace::cli {
 
 namespace {
 constexpr int kReadyFdInStage = 3;
-
-// Lowers the priority of every thread of `pid` and of the processes it started (niceness is
-// per thread: a process-wide setpriority() would leave the threads that already run, e.g.
-// ZeroMQ's or an analyser plug-in, at the old value). Best effort: a thread that is gone
-// meanwhile (ESRCH) needs no priority.
-void LowerPriority(pid_t pid, int nice) {
-  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
-  DIR* d = opendir(tasks.c_str());
-  if (!d) {
-    setpriority(PRIO_PROCESS, static_cast<id_t>(pid), nice);
-    return;
-  }
-  std::vector<pid_t> children;
-  while (dirent* e = readdir(d)) {
-    if (e->d_name[0] == '.') continue;
-    setpriority(PRIO_PROCESS, static_cast<id_t>(atoi(e->d_name)), nice);
-    const std::string list = tasks + "/" + e->d_name + "/children";
-    if (FILE* f = fopen(list.c_str(), "re")) {
-      int child;
-      while (fscanf(f, "%d", &child) == 1) children.push_back(child);
-      fclose(f);
-    }
-  }
-  closedir(d);
-  for (pid_t child : children) LowerPriority(child, nice);
-}
 
 constexpr size_t kMaxHandedFds = 16;
 constexpr size_t kChildStackSize = 64 * 1024;
@@ -74,9 +47,8 @@ int RunStageChild(void* arg) {
   }
   prctl(PR_SET_PDEATHSIG, a.spec->death_signal);
   if (getppid() != a.wrapper) _exit(1);  // the wrapper died before the prctl
-  // Best effort; a stage with a handshake is otherwise lowered once it is ready (AwaitStage).
-  const bool nice_now = !a.spec->handshake || a.spec->nice_before_exec;
-  if (nice_now && a.spec->nice != 0) setpriority(PRIO_PROCESS, 0, a.spec->nice);
+  // Best effort; inherited by every thread and process the stage starts.
+  if (a.spec->nice != 0) setpriority(PRIO_PROCESS, 0, a.spec->nice);
   // Move the handed-over fds to their numbers: first out of the way (above 100), then down.
   int moved[kMaxHandedFds];
   for (size_t i = 0; i < a.fd_count; ++i) {
@@ -138,7 +110,7 @@ Result<Stage> LaunchStage(const StageSpec& spec, int* ready_fd) {
     close(ready[1]);
     *ready_fd = ready[0];
   }
-  return Stage{spec.name, pid, true, 0, spec.handshake && !spec.nice_before_exec ? spec.nice : 0};
+  return Stage{spec.name, pid, true, 0};
 }
 
 Status AwaitStage(Stage* stage, int ready_fd, int timeout_ms) {
@@ -150,7 +122,6 @@ Status AwaitStage(Stage* stage, int ready_fd, int timeout_ms) {
     stage->running = false;
     return ready_status;
   }
-  if (stage->nice != 0) LowerPriority(stage->pid, stage->nice);
   return ready_status;
 }
 

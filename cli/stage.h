@@ -25,14 +25,11 @@ struct StageSpec {
   int death_signal = SIGTERM;
   // Scheduling niceness: the analyser and the sinks yield the CPU to the tracer and the traced
   // program, whose ptrace round trips set the pace (back-pressure keeps the pipeline lossless).
-  // A stage with a handshake starts at the wrapper's priority (its start-up delays the run) and
-  // is lowered, all its threads, once it is ready; one without is lowered before its exec.
+  // Set before the exec, so every thread and process of the stage inherits it. (Renicing the
+  // threads of a running stage means reading /proc/PID/task, and the /proc dentries this
+  // creates made reaping the stage cost up to 2.6 ms of kernel time, d_invalidate in
+  // release_task.)
   int nice = 0;
-  // Lower the priority before the exec even with a handshake (inherited by every thread and
-  // process the stage starts). For the analyser: renicing its threads once it is ready means
-  // reading /proc/PID/task, and the /proc dentries this creates made reaping it cost up to
-  // 2.6 ms of kernel time (d_invalidate in release_task), more than its start-up lost.
-  bool nice_before_exec = false;
 };
 
 struct Stage {
@@ -40,7 +37,6 @@ struct Stage {
   pid_t pid = -1;
   bool running = false;
   int status = 0;  // waitpid status once it ended
-  int nice = 0;    // applied by AwaitStage once the stage is ready
 };
 
 // Directory holding the stage binaries (the directory of the running executable).

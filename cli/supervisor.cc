@@ -146,7 +146,7 @@ class Pipeline {
   // Starts the sinks and the analyser without waiting: they start up side by side, while the
   // tracer builds the sandbox, and AwaitStages waits for them all.
   Status StartSinks();
-  Status LaunchSink(StageSpec spec);
+  Status LaunchSink(const StageSpec& spec);
   Status StartAnalyzer();
   Status WriteSandboxConfig(const launcher::SandboxConfig& config);
   // What the analyser's reporting rules need: the policy's rules and lists, final paths.
@@ -249,10 +249,7 @@ Status Pipeline::StartSinks() {
   return {};
 }
 
-Status Pipeline::LaunchSink(StageSpec spec) {
-  // Lowered before its exec like the analyser: renicing its threads once ready would mean a
-  // walk of /proc/PID/task, which makes reaping the sink cost more than its start-up.
-  spec.nice_before_exec = spec.nice != 0;
+Status Pipeline::LaunchSink(const StageSpec& spec) {
   int ready_fd = -1;
   Result<Stage> stage = LaunchStage(spec, &ready_fd);
   if (!stage) return stage.error();
@@ -265,7 +262,6 @@ Status Pipeline::StartAnalyzer() {
   // SIGKILL when the wrapper dies: it could otherwise wait for ever on a sink that has gone.
   StageSpec spec{"analyzer", "sandtrace-analyzer", {"--in", dir_.Endpoint("raw")}, {}, true,
                  SIGKILL, kStageNice};
-  spec.nice_before_exec = true;
   for (const std::string& ep : sink_endpoints_) spec.args.insert(spec.args.end(), {"--out", ep});
   spec.args.insert(spec.args.end(), {"--config", dir_.File("analysis")});
   // Without a terminal view the analyser itself prints high and critical alerts on stderr (a
