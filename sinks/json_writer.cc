@@ -351,13 +351,8 @@ class BytesToJson {
   template <typename T>
   bool Fixed(T* value) {
     if (static_cast<size_t>(end_ - p_) < sizeof(T)) return false;
-    T v;
-    std::memcpy(&v, p_, sizeof(T));
+    *value = wire::LoadBigEndian<T>(p_);
     p_ += sizeof(T);
-    if constexpr (sizeof(T) == 2) v = __builtin_bswap16(v);
-    if constexpr (sizeof(T) == 4) v = __builtin_bswap32(v);
-    if constexpr (sizeof(T) == 8) v = __builtin_bswap64(v);
-    *value = v;
     return true;
   }
 

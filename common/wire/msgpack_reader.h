@@ -11,9 +11,10 @@
 #include <cstring>
 #include <string_view>
 
+#include "common/wire/big_endian.h"
+
 namespace sandtrace::wire {
 
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "Fixed() swaps big-endian fields");
 
 enum class MsgpackKind : uint8_t {
   kNil,
@@ -79,16 +80,11 @@ class MsgpackReader {
       if (left() < 1 + width) return false;
       uint64_t v;
       if (width == 8) {
-        std::memcpy(&v, pos_ + 1, 8);
-        v = __builtin_bswap64(v);
+        v = LoadBigEndian<uint64_t>(pos_ + 1);
       } else if (width == 4) {
-        uint32_t w;
-        std::memcpy(&w, pos_ + 1, 4);
-        v = __builtin_bswap32(w);
+        v = LoadBigEndian<uint32_t>(pos_ + 1);
       } else if (width == 2) {
-        uint16_t w;
-        std::memcpy(&w, pos_ + 1, 2);
-        v = __builtin_bswap16(w);
+        v = LoadBigEndian<uint16_t>(pos_ + 1);
       } else {
         v = static_cast<uint8_t>(pos_[1]);
       }
@@ -229,13 +225,8 @@ class MsgpackReader {
   template <typename T>
   bool Fixed(T* value) {
     if (left() < sizeof(T)) return false;
-    T v;
-    std::memcpy(&v, pos_, sizeof(T));
+    *value = LoadBigEndian<T>(pos_);
     pos_ += sizeof(T);
-    if constexpr (sizeof(T) == 2) v = __builtin_bswap16(v);
-    if constexpr (sizeof(T) == 4) v = __builtin_bswap32(v);
-    if constexpr (sizeof(T) == 8) v = __builtin_bswap64(v);
-    *value = v;
     return true;
   }
   static bool Uint(MsgpackItem* item, uint64_t v) {
