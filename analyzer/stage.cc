@@ -84,16 +84,16 @@ void Stage::Handle(const wire::Message& message) {
 }
 
 void Stage::HandleRawBatch(const wire::Message& message) {
-  records_.clear();  // keeps its capacity from message to message
-  Status decoded = wire::DecodeRecords(message.body.data(), message.body.size(),
-                                       message.header.count, &records_);
+  // records_ keeps its records from message to message, and they their memory.
+  Status decoded = wire::DecodeRecordsReusing(message.body.data(), message.body.size(),
+                                              message.header.count, &records_);
   if (!decoded) {
     Report("undecodable raw batch (seq " + std::to_string(message.header.seq) +
            "): " + decoded.error().message());
     analyzer_.OnLoss(message.header.count, 1, NowNs());
     return;
   }
-  analyzer_.OnRecords(records_);
+  for (uint32_t i = 0; i < message.header.count; ++i) analyzer_.OnRecord(records_[i]);
 }
 
 void Stage::HandleEnd(const wire::Message& message) {

@@ -61,7 +61,8 @@ class Stage {
   StageOptions options_;
   Analyzer analyzer_;
   wire::End end_;
-  std::vector<wire::RawRecord> records_;  // HandleRawBatch's decoded records
+  // HandleRawBatch's decoded records: the first header.count of the last batch (reused).
+  std::vector<wire::RawRecord> records_;
   bool output_failed_ = false;
 };
 

@@ -270,7 +270,7 @@ Status DecodeSyscall(MsgpackReader* bytes, uint32_t size, SyscallRecord* r) {
   return {};
 }
 
-bool ReadSyscallFields(RecordFields* in, SyscallRecord* r) {
+__attribute__((always_inline)) inline bool ReadSyscallFields(RecordFields* in, SyscallRecord* r) {
   if (!in->Int(&r->tid) || !in->Int(&r->tgid) || !in->Int(&r->nr) || !in->Array(6)) return false;
   for (uint64_t& arg : r->args) {
     if (!in->Int(&arg)) return false;
@@ -282,7 +282,7 @@ bool ReadSyscallFields(RecordFields* in, SyscallRecord* r) {
     return false;
   }
   r->action = static_cast<Action>(action);
-  if (captures != 0) r->captures.resize(captures);
+  if (r->captures.size() != captures) r->captures.resize(captures);
   for (Capture& c : r->captures) {
     uint8_t kind;
     std::string_view bytes;
@@ -307,6 +307,16 @@ const char* DecodeSyscallFast(const char* pos, const char* end, std::vector<RawR
   if (ReadSyscallFields(&in, &r)) return in.pos();
   out->pop_back();
   return nullptr;
+}
+
+// The same into `slot`, reusing the syscall record it holds; on null the slot is unspecified.
+const char* DecodeSyscallFastInto(const char* pos, const char* end, RawRecord* slot) {
+  RecordFields in(pos, end);
+  uint8_t tag;
+  if (!in.Array(11) || !in.Int(&tag) || tag != kSyscallTag) return nullptr;
+  SyscallRecord* r = std::get_if<SyscallRecord>(slot);
+  if (r == nullptr) r = &slot->emplace<SyscallRecord>();
+  return ReadSyscallFields(&in, r) ? in.pos() : nullptr;
 }
 
 // Decodes the next record straight from the bytes (no object tree).
@@ -632,6 +642,27 @@ Status DecodeRecords(const void* data, size_t size, uint32_t count, std::vector<
     out->resize(first);
     return PlainError("trailing bytes after the last object");
   }
+  return {};
+}
+
+Status DecodeRecordsReusing(const void* data, size_t size, uint32_t count,
+                            std::vector<RawRecord>* records) {
+  MsgpackReader bytes(data, size);
+  // Every record takes at least one byte: a count larger than the frame must not size the vector.
+  if (records->size() < count) records->resize(std::min<size_t>(count, size));
+  std::vector<RawRecord> other;  // a record the fast path does not take
+  for (uint32_t i = 0; i < count; ++i) {
+    if (bytes.at_end()) return PlainError("body holds fewer objects than its header says");
+    RawRecord& slot = (*records)[i];
+    if (const char* next = DecodeSyscallFastInto(bytes.pos(), bytes.end(), &slot)) {
+      bytes = MsgpackReader(next, bytes.end());
+      continue;
+    }
+    other.clear();
+    if (Status s = DecodeRecordAt(&bytes, &other); !s) return s;
+    slot = std::move(other[0]);
+  }
+  if (!bytes.at_end()) return PlainError("trailing bytes after the last object");
   return {};
 }
 

@@ -37,6 +37,11 @@ void EncodeEnd(const End& end, msgpack::sbuffer* out);
 // Decodes `count` raw records from a body frame, appending them to `out` (nothing on error),
 // straight from the bytes (no msgpack::object tree).
 Status DecodeRecords(const void* data, size_t size, uint32_t count, std::vector<RawRecord>* out);
+// The same into the first `count` elements of `*records`, which it makes exist, reusing what
+// they held: a syscall record keeps the memory of its captures from batch to batch. Elements
+// past `count` are left as they were; on error the first `count` are unspecified.
+Status DecodeRecordsReusing(const void* data, size_t size, uint32_t count,
+                            std::vector<RawRecord>* records);
 Result<Hello> DecodeHello(const void* data, size_t size);
 Result<End> DecodeEnd(const void* data, size_t size);
 

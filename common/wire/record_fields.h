@@ -49,7 +49,7 @@ class RecordFields {
   }
 
   // The header of an array of exactly `size` items.
-  bool Array(uint32_t size) {
+  __attribute__((always_inline)) bool Array(uint32_t size) {
     uint32_t n;
     return Array(&n) && n == size;
   }

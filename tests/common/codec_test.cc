@@ -364,6 +364,42 @@ TEST(CodecTest, DecodeRecordsReadsEveryIntegerFormat) {
   EXPECT_EQ(s.captures[0].bytes, "/etc");
 }
 
+// Records decoded into reused slots equal freshly decoded ones, whatever the slots held:
+// compared by their encoding.
+TEST(CodecTest, DecodeRecordsReusingForgetsWhatTheSlotsHeld) {
+  SyscallRecord with_captures;
+  with_captures.nr = 257;
+  with_captures.captures = {{1, CaptureKind::kString, false, "/a/rather/long/path/name"},
+                            {2, CaptureKind::kSockaddr, true, "xy"}};
+  SyscallRecord without_captures;
+  without_captures.nr = 3;
+  const std::vector<std::vector<RawRecord>> batches = {
+      {with_captures, with_captures, SpawnRecord{5, 5, 1, false, 7}, with_captures},
+      {without_captures, SpawnRecord{6, 6, 1, true, 8}, with_captures},
+      {ExitRecord{6, 6, 9, false, 0, false}, without_captures, without_captures,
+       ExecRecord{7, 7, 10, "/bin/x", "x"}, with_captures},
+  };
+  auto encoded = [](const RawRecord& r) {
+    msgpack::sbuffer b;
+    EncodeRecord(r, &b);
+    return std::string(b.data(), b.size());
+  };
+  std::vector<RawRecord> reused;
+  for (const std::vector<RawRecord>& batch : batches) {
+    msgpack::sbuffer body;
+    for (const RawRecord& r : batch) EncodeRecord(r, &body);
+    const uint32_t count = static_cast<uint32_t>(batch.size());
+    ASSERT_TRUE(DecodeRecordsReusing(body.data(), body.size(), count, &reused).ok());
+    ASSERT_GE(reused.size(), batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) EXPECT_EQ(encoded(reused[i]), encoded(batch[i])) << i;
+  }
+  msgpack::sbuffer cut;
+  EncodeRecord(with_captures, &cut);
+  EXPECT_FALSE(DecodeRecordsReusing(cut.data(), cut.size() - 1, 1, &reused).ok());
+  EXPECT_FALSE(DecodeRecordsReusing(cut.data(), cut.size(), 2, &reused).ok());
+  EXPECT_FALSE(DecodeRecordsReusing(cut.data(), cut.size(), 1000000, &reused).ok());
+}
+
 TEST(CodecTest, DecodeRecordsFailsOnEveryTruncationAndSurvivesGarbage) {
   msgpack::sbuffer body = SyscallBody(-1, nullptr, 1);
   EncodeRecord(ExecRecord{12, 13, 99, "/usr/bin/ls", "ls"}, &body);
