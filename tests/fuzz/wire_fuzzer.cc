@@ -2,7 +2,7 @@
 // common/wire/codec.h runs on each input. The decoders read frames from another process, so
 // any byte string must come back as a value or an Error: no exception, crash, sanitizer report
 // or runaway allocation. Whatever decodes must survive a round trip: re-encoding it and
-// decoding that again gives the same bytes.
+// decoding that again gives the same bytes. DecodeRecordsReusing must agree with DecodeRecords.
 //
 // Input layout (wire_seeds.cc writes the seeds this way): a 4-byte little-endian object count,
 // the `count` of the envelope header, then the frame.
@@ -58,8 +58,18 @@ void FuzzEnd(const char* frame, size_t size) {
 
 void FuzzRecords(const char* frame, size_t size, uint32_t count) {
   std::vector<RawRecord> records;
-  if (!DecodeRecords(frame, size, count, &records).ok()) return;
+  const bool decoded = DecodeRecords(frame, size, count, &records).ok();
+  // Into slots that still hold the records of earlier inputs: the same outcome and records.
+  static std::vector<RawRecord> reused;
+  Expect(DecodeRecordsReusing(frame, size, count, &reused).ok() == decoded);
+  if (!decoded) return;
   Expect(records.size() == count);
+  msgpack::sbuffer fresh, from_reused;
+  for (uint32_t i = 0; i < count; ++i) {
+    EncodeRecord(records[i], &fresh);
+    EncodeRecord(reused[i], &from_reused);
+  }
+  Expect(Bytes(fresh) == Bytes(from_reused));
   msgpack::sbuffer once, twice;
   for (const RawRecord& r : records) EncodeRecord(r, &once);
   std::vector<RawRecord> again;
