@@ -12,9 +12,9 @@
 #include <new>
 #include <string_view>
 
-namespace sandtrace::wire {
+#include "common/wire/big_endian.h"
 
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "Store() swaps to big-endian");
+namespace sandtrace::wire {
 
 // A string packed ahead of time as a fixstr (header byte + at most 31 bytes of text), padded to
 // a fixed size so that writing it is one fixed-size copy.
@@ -168,10 +168,8 @@ class MsgpackWriter {
     }
 
     template <typename T>
-    void Store(T value) {
-      if constexpr (sizeof(T) == 2) value = __builtin_bswap16(value);
-      if constexpr (sizeof(T) == 4) value = __builtin_bswap32(value);
-      if constexpr (sizeof(T) == 8) value = __builtin_bswap64(value);
+    void Store(T value) {  // big-endian
+      value = SwapBytes(value);
       std::memcpy(pos_, &value, sizeof value);
       pos_ += sizeof value;
     }

@@ -11,9 +11,9 @@
 #include <string_view>
 #include <type_traits>
 
-namespace sandtrace::wire {
+#include "common/wire/big_endian.h"
 
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "Load() swaps big-endian fields");
+namespace sandtrace::wire {
 
 class RecordFields {
  public:
@@ -160,12 +160,7 @@ class RecordFields {
   // The big-endian T at pos_ + offset (the caller checked the bytes are there).
   template <typename T>
   T Load(size_t offset) const {
-    T v;
-    std::memcpy(&v, pos_ + offset, sizeof v);
-    if constexpr (sizeof(T) == 2) v = __builtin_bswap16(v);
-    if constexpr (sizeof(T) == 4) v = __builtin_bswap32(v);
-    if constexpr (sizeof(T) == 8) v = __builtin_bswap64(v);
-    return v;
+    return LoadBigEndian<T>(pos_ + offset);
   }
 
   uint8_t Byte(size_t offset) const { return static_cast<uint8_t>(pos_[offset]); }
