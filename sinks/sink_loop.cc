@@ -42,9 +42,9 @@ Status PumpEvents(wire::Receiver* receiver, EventStream* stream) {
   Status first_error;
   bool draining = false;
   std::string reason = "the event stream ended without a summary";
+  wire::Message message;  // one for every batch: its body keeps its memory
   for (;;) {
     if (g_terminate) draining = true;
-    wire::Message message;
     Result<bool> got = receiver->Receive(&message, draining ? kDrainQuietMs : kPollMs);
     if (!got) {
       if (got.error().code != 0) {
