@@ -1,6 +1,7 @@
 // `sandtrace run` as a process supervisor: checks the outputs and the command before anything
-// runs, starts the sinks, then the analyser, then the tracer (each only after everything
-// downstream of it answered its readiness handshake), forwards SIGINT/SIGTERM/SIGHUP to the
+// runs, starts the tracer (which builds the sandbox meanwhile), the sinks and the analyser
+// side by side, lets the command run only once every sink and the analyser answered its
+// readiness handshake (the tracer's go), forwards SIGINT/SIGTERM/SIGHUP to the
 // tracer, and waits. When a stage dies the pipeline is shut down from upstream to downstream
 // (tracer, analyser, sinks) so that each stage can still drain and finish its outputs; the
 // tracer's death takes the traced tree with it (PTRACE_O_EXITKILL).
