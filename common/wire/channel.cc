@@ -16,6 +16,7 @@ namespace {
 // Queue depth in messages; each message is a batch of records.
 constexpr int kHighWaterMark = 32;
 constexpr int kReconnectMs = 2;
+constexpr int kReconnectMaxMs = 100;
 
 }  // namespace
 
@@ -27,8 +28,11 @@ Result<Sender> Sender::Unconnected() {
     sender.impl_->socket.set(zmq::sockopt::sndhwm, kHighWaterMark);
     sender.impl_->socket.set(zmq::sockopt::linger, -1);
     // A receiver that is still starting (the sinks start side by side with the analyser) is
-    // retried soon: ZeroMQ's default is to wait 100 ms after a refused connection.
+    // retried soon: ZeroMQ's default is to wait 100 ms after a refused connection. The wait
+    // doubles after each failure up to kReconnectMaxMs, so a receiver that died is not
+    // retried 500 times a second until the end of the run.
     sender.impl_->socket.set(zmq::sockopt::reconnect_ivl, kReconnectMs);
+    sender.impl_->socket.set(zmq::sockopt::reconnect_ivl_max, kReconnectMaxMs);
   } catch (const zmq::error_t& e) {
     return Error{e.num(), "zmq socket"};
   }
