@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <type_traits>
 
@@ -297,19 +298,9 @@ __attribute__((always_inline)) inline bool ReadSyscallFields(RecordFields* in, S
 }
 
 // The fast path for the most frequent record: a syscall record exactly as EncodeRecord writes
-// it is appended to `out`, and the result is the end of its bytes. Anything else appends
-// nothing and returns null, for DecodeRecordAt to decode (or reject) it.
-const char* DecodeSyscallFast(const char* pos, const char* end, std::vector<RawRecord>* out) {
-  RecordFields in(pos, end);
-  uint8_t tag;
-  if (!in.Array(11) || !in.Int(&tag) || tag != kSyscallTag) return nullptr;
-  SyscallRecord& r = std::get<SyscallRecord>(out->emplace_back(std::in_place_type<SyscallRecord>));
-  if (ReadSyscallFields(&in, &r)) return in.pos();
-  out->pop_back();
-  return nullptr;
-}
-
-// The same into `slot`, reusing the syscall record it holds; on null the slot is unspecified.
+// it is decoded into `slot`, reusing the syscall record it holds, and the result is the end of
+// its bytes. Anything else returns null (the slot is then unspecified), for DecodeRecordAt to
+// decode (or reject) it.
 const char* DecodeSyscallFastInto(const char* pos, const char* end, RawRecord* slot) {
   RecordFields in(pos, end);
   uint8_t tag;
@@ -319,12 +310,9 @@ const char* DecodeSyscallFastInto(const char* pos, const char* end, RawRecord* s
   return ReadSyscallFields(&in, r) ? in.pos() : nullptr;
 }
 
-// Decodes the next record straight from the bytes (no object tree).
+// Decodes the next record straight from the bytes (no object tree), any record in any
+// encoding msgpack-c would read, with an error that says what is wrong.
 Status DecodeRecordAt(MsgpackReader* bytes, std::vector<RawRecord>* out) {
-  if (const char* next = DecodeSyscallFast(bytes->pos(), bytes->end(), out)) {
-    *bytes = MsgpackReader(next, bytes->end());
-    return {};
-  }
   MsgpackItem record;
   if (!bytes->Next(&record)) return PlainError("msgpack: malformed or truncated object");
   MsgpackItem tag_item;
@@ -624,24 +612,10 @@ Result<End> DecodeEnd(const void* data, size_t size) {
 }
 
 Status DecodeRecords(const void* data, size_t size, uint32_t count, std::vector<RawRecord>* out) {
-  MsgpackReader bytes(data, size);
-  // Every record takes at least one byte: a count larger than the frame must not size the vector.
-  out->reserve(out->size() + std::min<size_t>(count, size));
-  const size_t first = out->size();
-  for (uint32_t i = 0; i < count; ++i) {
-    if (bytes.at_end()) {
-      out->resize(first);
-      return PlainError("body holds fewer objects than its header says");
-    }
-    if (Status s = DecodeRecordAt(&bytes, out); !s) {
-      out->resize(first);
-      return s;
-    }
-  }
-  if (!bytes.at_end()) {
-    out->resize(first);
-    return PlainError("trailing bytes after the last object");
-  }
+  std::vector<RawRecord> fresh;
+  if (Status s = DecodeRecordsReusing(data, size, count, &fresh); !s) return s;
+  out->insert(out->end(), std::make_move_iterator(fresh.begin()),
+              std::make_move_iterator(fresh.begin() + count));
   return {};
 }
 
