@@ -203,12 +203,7 @@ Status EventStream::Deliver(const wire::Message& message) {
   std::vector<msgpack::object> events;
   Status unpacked = wire::UnpackObjectsInto(message.body.data(), message.body.size(),
                                             message.header.count, &zone, &events);
-  if (!unpacked) {
-    warn_("event batch " + std::to_string(message.header.seq) +
-          " is malformed and counted as lost: " + unpacked.error().message());
-    if (Status s = WriteGap(message.header.count, 1); !s) return s;
-    return sink_->Flush();
-  }
+  if (!unpacked) return LoseMalformedBatch(message, unpacked.error());
   uint64_t malformed = 0;
   for (const msgpack::object& event : events) {
     if (EventType(event).empty()) {
@@ -217,9 +212,20 @@ Status EventStream::Deliver(const wire::Message& message) {
     }
     if (Status s = WriteEvent(event); !s) return s;
   }
-  if (malformed > 0) {
-    warn_(std::to_string(malformed) + " events without an event_type counted as lost");
-    if (Status s = WriteGap(malformed, 0); !s) return s;
+  return EndBatch(malformed);
+}
+
+Status EventStream::LoseMalformedBatch(const wire::Message& message, const Error& why) {
+  warn_("event batch " + std::to_string(message.header.seq) +
+        " is malformed and counted as lost: " + why.message());
+  if (Status s = WriteGap(message.header.count, 1); !s) return s;
+  return sink_->Flush();
+}
+
+Status EventStream::EndBatch(uint64_t typeless) {
+  if (typeless > 0) {
+    warn_(std::to_string(typeless) + " events without an event_type counted as lost");
+    if (Status s = WriteGap(typeless, 0); !s) return s;
   }
   return sink_->Flush();
 }
@@ -227,12 +233,7 @@ Status EventStream::Deliver(const wire::Message& message) {
 Status EventStream::DeliverEncoded(const wire::Message& message) {
   const std::string_view body(static_cast<const char*>(message.body.data()), message.body.size());
   Status split = ScanBatch(body, message.header.count, &encoded_);
-  if (!split) {
-    warn_("event batch " + std::to_string(message.header.seq) +
-          " is malformed and counted as lost: " + split.error().message());
-    if (Status s = WriteGap(message.header.count, 1); !s) return s;
-    return sink_->Flush();
-  }
+  if (!split) return LoseMalformedBatch(message, split.error());
   uint64_t malformed = 0;
   for (const EncodedEvent& event : encoded_) {
     if (event.fields.type.empty()) {
@@ -250,11 +251,7 @@ Status EventStream::DeliverEncoded(const wire::Message& message) {
     Observe(event.fields);
     if (Status s = encoded_sink_->WriteEncoded(event.bytes); !s) return s;
   }
-  if (malformed > 0) {
-    warn_(std::to_string(malformed) + " events without an event_type counted as lost");
-    if (Status s = WriteGap(malformed, 0); !s) return s;
-  }
-  return sink_->Flush();
+  return EndBatch(malformed);
 }
 
 Status EventStream::WriteEvent(const msgpack::object& event) {

@@ -85,6 +85,10 @@ class EventStream {
   Status WriteGap(uint64_t lost_records, uint64_t lost_messages,
                   std::string_view stage = kSinkStage);
   Status DeliverEncoded(const wire::Message& message);
+  // A batch that does not decode: warned about and counted as lost whole.
+  Status LoseMalformedBatch(const wire::Message& message, const Error& why);
+  // After a batch's events: the events that had no event_type as a gap, then Sink::Flush.
+  Status EndBatch(uint64_t typeless);
   Status WriteEvent(const msgpack::object& event);
   void Observe(const Observed& event);
   msgpack::object_handle FallbackSummary(std::string_view reason) const;
