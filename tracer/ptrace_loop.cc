@@ -105,7 +105,18 @@ std::vector<pid_t> OwnChildren() {
   return pids;
 }
 
+// The tracer's tick (timeout, stragglers, stale batches): every 100 ms.
+constexpr suseconds_t kTickUs = 100'000;
+
 }  // namespace
+
+// The next tick in `ns`, then every kTickUs.
+void TickIn(uint64_t ns) {
+  itimerval tick{{0, kTickUs},
+                 {static_cast<time_t>(ns / 1'000'000'000),
+                  static_cast<suseconds_t>(ns % 1'000'000'000 / 1000)}};
+  setitimer(ITIMER_REAL, &tick, nullptr);
+}
 
 void InstallStopHandlers() {
   struct sigaction sa;
@@ -118,8 +129,7 @@ void InstallStopHandlers() {
   sigaction(SIGHUP, &sa, nullptr);
   sa.sa_handler = OnTick;
   sigaction(SIGALRM, &sa, nullptr);
-  itimerval tick{{0, 100'000}, {0, 100'000}};
-  setitimer(ITIMER_REAL, &tick, nullptr);
+  TickIn(kTickUs * 1000);
 }
 
 // The child attached itself with PTRACE_TRACEME (layer 8) and stopped. A TRACEME tracee
@@ -151,13 +161,6 @@ Status PtraceLoop::Reattach(pid_t root, long options) {
 void StopTicks() {
   itimerval off{};
   setitimer(ITIMER_REAL, &off, nullptr);
-}
-
-void TickIn(uint64_t ns) {
-  itimerval tick{{0, 100'000},
-                 {static_cast<time_t>(ns / 1'000'000'000),
-                  static_cast<suseconds_t>(ns % 1'000'000'000 / 1000)}};
-  setitimer(ITIMER_REAL, &tick, nullptr);
 }
 
 LoopResult PtraceLoop::Run(pid_t root, pid_t init) {
