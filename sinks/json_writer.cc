@@ -56,46 +56,6 @@ class JsonEmitter {
     Literal("null", 4);
   }
 
-  // The same text as Value() of the unpacked object, straight from the MessagePack bytes:
-  // `item` was just read from `in`, its elements (if any) follow. False when they are cut or
-  // malformed.
-  bool Encoded(wire::MsgpackReader* in, const wire::MsgpackItem& item, int depth) {
-    using wire::MsgpackKind;
-    switch (item.kind) {
-      case MsgpackKind::kNil:
-        Literal("null", 4);
-        return true;
-      case MsgpackKind::kBool:
-        item.boolean ? Literal("true", 4) : Literal("false", 5);
-        return true;
-      case MsgpackKind::kUint:
-        Integer(item.u64);
-        return true;
-      case MsgpackKind::kInt:
-        Integer(item.i64);
-        return true;
-      case MsgpackKind::kFloat32:
-        Float(static_cast<float>(item.f64));
-        return true;
-      case MsgpackKind::kFloat64:
-        Float(item.f64);
-        return true;
-      case MsgpackKind::kStr:
-      case MsgpackKind::kBin:
-      case MsgpackKind::kExt:
-        String(item.text());
-        return true;
-      case MsgpackKind::kArray:
-        if (depth >= kMaxJsonDepth) break;
-        return EncodedArray(in, item.size, depth);
-      case MsgpackKind::kMap:
-        if (depth >= kMaxJsonDepth) break;
-        return EncodedMap(in, item.size, depth);
-    }
-    Literal("null", 4);
-    return in->SkipElements(item);
-  }
-
   void String(std::string_view bytes) {
     Ensure(2 + kMaxEscapedBytesPerByte * bytes.size());
     *out_++ = '"';
@@ -179,47 +139,6 @@ class JsonEmitter {
     *out_++ = ':';
   }
 
-  bool EncodedArray(wire::MsgpackReader* in, uint32_t size, int depth) {
-    Char('[');
-    wire::MsgpackItem item;
-    for (uint32_t i = 0; i < size; ++i) {
-      if (i > 0) Char(',');
-      if (!in->Next(&item) || !Encoded(in, item, depth + 1)) return false;
-    }
-    Char(']');
-    return true;
-  }
-
-  bool EncodedMap(wire::MsgpackReader* in, uint32_t size, int depth) {
-    Char('{');
-    wire::MsgpackItem item;
-    for (uint32_t i = 0; i < size; ++i) {
-      if (!in->Next(&item)) return false;
-      if (item.kind == wire::MsgpackKind::kStr) {
-        StringKey(item.text(), i > 0);
-      } else {
-        if (i > 0) Char(',');
-        if (!EncodedKey(in, item, depth + 1)) return false;
-        Char(':');
-      }
-      if (!in->Next(&item) || !Encoded(in, item, depth + 1)) return false;
-    }
-    Char('}');
-    return true;
-  }
-
-  // Key() for a key read from MessagePack bytes.
-  bool EncodedKey(wire::MsgpackReader* in, const wire::MsgpackItem& key, int depth) {
-    if (key.kind == wire::MsgpackKind::kBin) return Encoded(in, key, depth);
-    TextBuffer text;
-    {
-      JsonEmitter nested(&text);
-      if (!nested.Encoded(in, key, depth)) return false;
-    }
-    String(text.view());
-    return true;
-  }
-
   // A map key must be a JSON string: other keys are written as the string of their JSON.
   void Key(const msgpack::object& key, int depth) {
     if (key.type == msgpack::type::STR || key.type == msgpack::type::BIN) {
@@ -241,9 +160,9 @@ class JsonEmitter {
 // The JSON text of one MessagePack value straight from its bytes: the JSONL sink's hot path,
 // one call per event. It writes exactly JsonEmitter's text, but reserves room for the worst
 // case once (kMaxOutputPerByte bytes per input byte, plus kSlack) and then writes through a raw
-// pointer without checking for room per value. What it leaves to JsonEmitter (a map key that
-// is neither a string nor bin, whose JSON text would have to be escaped again) it reports as
-// kUnsupported before writing anything for it.
+// pointer without checking for room per value. What it leaves to JsonEmitter of the unpacked
+// object (a map key that is neither a string nor bin, whose JSON text would have to be escaped
+// again) it reports as kUnsupported.
 class BytesToJson {
  public:
   enum Result { kDone, kMalformed, kUnsupported };
@@ -472,29 +391,31 @@ void AppendJson(const msgpack::object& object, TextBuffer* out) {
 }
 
 bool AppendJsonFromMsgpack(std::string_view msgpack, TextBuffer* out) {
-  {
-    char* room = out->Reserve(BytesToJson::kMaxOutputPerByte * msgpack.size() + BytesToJson::kSlack);
-    BytesToJson fast(msgpack.data(), msgpack.data() + msgpack.size(), room);
-    switch (fast.Value(0)) {
-      case BytesToJson::kDone:
-        out->Commit(fast.out());
-        return fast.pos() == msgpack.data() + msgpack.size();
-      case BytesToJson::kMalformed:
-        out->Commit(fast.out());
-        return false;
-      case BytesToJson::kUnsupported:
-        out->Commit(room);  // start again with the general path
-        break;
-    }
+  char* room = out->Reserve(BytesToJson::kMaxOutputPerByte * msgpack.size() + BytesToJson::kSlack);
+  BytesToJson fast(msgpack.data(), msgpack.data() + msgpack.size(), room);
+  switch (fast.Value(0)) {
+    case BytesToJson::kDone:
+      out->Commit(fast.out());
+      return fast.pos() == msgpack.data() + msgpack.size();
+    case BytesToJson::kMalformed:
+      out->Commit(fast.out());
+      return false;
+    case BytesToJson::kUnsupported:
+      break;
   }
-  wire::MsgpackReader in(msgpack.data(), msgpack.size());
-  wire::MsgpackItem item;
-  bool ok;
-  {
-    JsonEmitter emitter(out);
-    ok = in.Next(&item) && emitter.Encoded(&in, item, 0);
+  // A map key that is neither str nor bin (never in the analyser's events): the object path,
+  // whose text BytesToJson gives for everything else.
+  out->Commit(room);
+  size_t offset = 0;
+  msgpack::object_handle object;
+  try {
+    object = msgpack::unpack(msgpack.data(), msgpack.size(), offset);
+  } catch (const std::exception&) {
+    return false;  // malformed or cut
   }
-  return ok && in.at_end();
+  if (offset != msgpack.size()) return false;
+  AppendJson(object.get(), out);
+  return true;
 }
 
 void AppendJson(const msgpack::object& object, std::string* out) {

@@ -22,8 +22,9 @@ void AppendJson(const msgpack::object& object, TextBuffer* out);
 void AppendJson(const msgpack::object& object, std::string* out);
 
 // The same text straight from the MessagePack encoding of one value, without building an
-// object tree (the JSONL sink's hot path). Returns false when `msgpack` is not exactly one
-// well-formed value; `out` then holds a partial text after its former contents.
+// object tree (the JSONL sink's hot path; only a value with a map key that is neither str nor
+// bin is unpacked first). Returns false when `msgpack` is not exactly one well-formed value;
+// `out` then holds a partial text after its former contents.
 bool AppendJsonFromMsgpack(std::string_view msgpack, TextBuffer* out);
 
 // Appends `bytes` as a quoted, escaped JSON string to `out`.
