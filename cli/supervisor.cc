@@ -336,21 +336,21 @@ Status Pipeline::StartTracer(const std::string& executable) {
 }
 
 Status Pipeline::AwaitStages() {
+  // The sinks first, then the analyser (which sends to them); after a failure the others'
+  // handshakes are only closed (KillAll ends those stages).
+  std::vector<std::pair<Stage*, int>> waiting;
+  for (size_t i = 0; i < sinks_.size(); ++i) waiting.emplace_back(&sinks_[i], sink_ready_fds_[i]);
+  waiting.emplace_back(&analyzer_, analyzer_ready_fd_);
+  sink_ready_fds_.clear();
+  analyzer_ready_fd_ = -1;
   Status ready;
-  for (size_t i = 0; i < sink_ready_fds_.size(); ++i) {
+  for (auto& [stage, fd] : waiting) {
     if (ready) {
-      ready = AwaitStage(&sinks_[i], sink_ready_fds_[i], kReadyTimeoutMs);
-    } else if (sink_ready_fds_[i] >= 0) {
-      close(sink_ready_fds_[i]);  // KillAll ends the stage
+      ready = AwaitStage(stage, fd, kReadyTimeoutMs);
+    } else if (fd >= 0) {
+      close(fd);
     }
   }
-  sink_ready_fds_.clear();
-  if (ready) {
-    ready = AwaitStage(&analyzer_, analyzer_ready_fd_, kReadyTimeoutMs);
-  } else if (analyzer_ready_fd_ >= 0) {
-    close(analyzer_ready_fd_);
-  }
-  analyzer_ready_fd_ = -1;
   if (ready) {
     ReportReady(go_fd_);  // "ok": the tracer connects and the command runs
   } else {
