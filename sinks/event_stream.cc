@@ -93,49 +93,26 @@ void SetObserved(ObservedKey key, const wire::MsgpackItem& value, EventStream::O
   }
 }
 
-// Reads one encoded event from `in`, with the Observed fields of a map in the same pass
-// (a non-map leaves every field at its fallback, as Field() does). False when it is malformed.
-bool ScanEncoded(wire::MsgpackReader* in, EventStream::Observed* out) {
-  wire::MsgpackItem item;
-  if (!in->Next(&item)) return false;
-  if (item.kind != wire::MsgpackKind::kMap) return in->SkipElements(item);
-  unsigned seen = 0;
-  for (uint32_t i = 0; i < item.size; ++i) {
-    wire::MsgpackItem key;
-    if (!in->Next(&key) || !in->SkipElements(key)) return false;
-    const ObservedKey which = key.kind == wire::MsgpackKind::kStr ? KeyOf(key.text()) : kNone;
-    wire::MsgpackItem value;
-    if (!in->Next(&value)) return false;
-    if (which != kNone && (seen & which) == 0) {
-      seen |= which;
-      SetObserved(which, value, out);
-    }
-    if (!in->SkipElements(value)) return false;
+// Reads the Observed fields of an event while an EncodedSink transcodes it. Field() semantics:
+// the first str key that matches wins; a value of another type reads as the fallback.
+class FieldCollector final : public MapEntryVisitor {
+ public:
+  void Entry(std::string_view key, const char* value, const char* end) override {
+    const ObservedKey which = KeyOf(key);
+    if (which == kNone || (seen_ & which) != 0) return;
+    seen_ |= which;
+    wire::MsgpackReader in(value, end);
+    wire::MsgpackItem item;
+    if (in.Next(&item)) SetObserved(which, item, &fields_);
   }
-  return true;
-}
+  const EventStream::Observed& fields() const { return fields_; }
 
-// Splits a body into its `count` events, checking that each is well-formed MessagePack and
-// reading its Observed fields on the way.
-Status ScanBatch(std::string_view body, uint32_t count,
-                 std::vector<EventStream::EncodedEvent>* out) {
-  out->clear();
-  out->reserve(std::min<size_t>(count, body.size()));
-  wire::MsgpackReader in(body.data(), body.size());
-  for (uint32_t i = 0; i < count; ++i) {
-    if (in.at_end()) return PlainError("body holds fewer objects than its header says");
-    EventStream::EncodedEvent& event = out->emplace_back();
-    const char* start = in.pos();
-    if (!ScanEncoded(&in, &event.fields)) {
-      return PlainError("msgpack: malformed or truncated object");
-    }
-    event.bytes = std::string_view(start, static_cast<size_t>(in.pos() - start));
-  }
-  if (!in.at_end()) return PlainError("trailing bytes after the last object");
-  return {};
-}
+ private:
+  EventStream::Observed fields_;
+  unsigned seen_ = 0;
+};
 
-// The same from an object (the object path: gap events, sinks without WriteEncoded).
+// The same from an object (the object path: gap events, sinks that are no EncodedSink).
 EventStream::Observed ObservedOf(const msgpack::object& event) {
   EventStream::Observed out;
   if (event.type != msgpack::type::MAP) return out;
@@ -231,27 +208,49 @@ Status EventStream::EndBatch(uint64_t typeless) {
 }
 
 Status EventStream::DeliverEncoded(const wire::Message& message) {
-  const std::string_view body(static_cast<const char*>(message.body.data()), message.body.size());
-  Status split = ScanBatch(body, message.header.count, &encoded_);
-  if (!split) return LoseMalformedBatch(message, split.error());
-  uint64_t malformed = 0;
-  for (const EncodedEvent& event : encoded_) {
-    if (event.fields.type.empty()) {
-      ++malformed;
-      continue;
-    }
-    if (event.fields.type == "summary") {
-      if (summary_) {
-        warn_("dropping a second summary event");
+  const char* next = static_cast<const char*>(message.body.data());
+  const char* const end = next + message.body.size();
+  const size_t batch_start = encoded_sink_->pending();
+  auto lose = [&](const char* why) {
+    encoded_sink_->CutPending(batch_start);
+    return LoseMalformedBatch(message, PlainError(why));
+  };
+  // The batch's events go out as they are read; what they count is only counted, and a summary
+  // only kept, once the whole batch has proved well-formed.
+  observed_.clear();
+  summaries_.clear();
+  uint64_t typeless = 0;
+  for (uint32_t i = 0; i < message.header.count; ++i) {
+    if (next == end) return lose("body holds fewer objects than its header says");
+    const size_t line_start = encoded_sink_->pending();
+    FieldCollector collector;
+    const size_t used =
+        encoded_sink_->AppendEncoded({next, static_cast<size_t>(end - next)}, &collector);
+    if (used == 0) return lose("msgpack: malformed or truncated object");
+    const std::string_view event(next, used);
+    next += used;
+    const Observed& fields = collector.fields();
+    if (fields.type.empty() || fields.type == "summary") {
+      encoded_sink_->CutPending(line_start);
+      if (fields.type.empty()) {
+        ++typeless;
       } else {
-        summary_ = msgpack::unpack(event.bytes.data(), event.bytes.size());
+        summaries_.push_back(event);
       }
       continue;
     }
-    Observe(event.fields);
-    if (Status s = encoded_sink_->WriteEncoded(event.bytes); !s) return s;
+    observed_.push_back(fields);
   }
-  return EndBatch(malformed);
+  if (next != end) return lose("trailing bytes after the last object");
+  for (const Observed& fields : observed_) Observe(fields);
+  for (std::string_view summary : summaries_) {
+    if (summary_) {
+      warn_("dropping a second summary event");
+    } else {
+      summary_ = msgpack::unpack(summary.data(), summary.size());
+    }
+  }
+  return EndBatch(typeless);
 }
 
 Status EventStream::WriteEvent(const msgpack::object& event) {

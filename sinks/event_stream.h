@@ -31,7 +31,7 @@ class EventStream {
 
   // `sink` must outlive the stream. `warn` reports recoverable problems (default: stderr).
   // When `sink` is also an EncodedSink, events other than the summary reach it as their
-  // MessagePack bytes (EncodedSink::WriteEncoded) instead of as objects.
+  // MessagePack bytes (EncodedSink::AppendEncoded) instead of as objects.
   explicit EventStream(Sink* sink, WarnFunction warn = nullptr);
 
   // Delivers one received message: for an event batch a `gap` event first when messages were
@@ -71,10 +71,6 @@ class EventStream {
     bool thread = false;
     uint64_t lost_records = 0;
   };
-  struct EncodedEvent {
-    std::string_view bytes;  // one MessagePack object
-    Observed fields;
-  };
 
  private:
   struct NameCounts {
@@ -96,7 +92,9 @@ class EventStream {
 
   Sink* sink_;
   EncodedSink* encoded_sink_;                 // sink_ as an EncodedSink, or nullptr
-  std::vector<EncodedEvent> encoded_;         // the events of the batch being delivered
+  // Of the encoded batch being delivered: its events' fields, its summaries (views into it).
+  std::vector<Observed> observed_;
+  std::vector<std::string_view> summaries_;
   WarnFunction warn_;
   bool finished_ = false;
   std::optional<msgpack::object_handle> summary_;

@@ -173,10 +173,12 @@ class BytesToJson {
   // Room for over-long stores: a short string is copied as one 16-byte block.
   static constexpr size_t kSlack = 64;
 
-  BytesToJson(const char* begin, const char* end, char* out)
+  // `visitor` (may be null) is told the entries of the outermost map.
+  BytesToJson(const char* begin, const char* end, char* out, MapEntryVisitor* visitor)
       : p_(reinterpret_cast<const uint8_t*>(begin)),
         end_(reinterpret_cast<const uint8_t*>(end)),
-        out_(out) {}
+        out_(out),
+        visitor_(visitor) {}
 
   Result Value(int depth) {
     if (p_ >= end_) return kMalformed;
@@ -341,14 +343,42 @@ class BytesToJson {
   Result Map(uint32_t size, int depth) {
     if (depth >= kMaxJsonDepth) return SkipNested(wire::MsgpackKind::kMap, size);
     *out_++ = '{';
+    const bool visit = depth == 0 && visitor_ != nullptr;
     for (uint32_t i = 0; i < size; ++i) {
       if (i > 0) *out_++ = ',';
+      const uint8_t* key = p_;
       if (Result r = Key(); r != kDone) return r;
+      if (visit) VisitEntry(key);
       *out_++ = ':';
       if (Result r = Value(depth + 1); r != kDone) return r;
     }
     *out_++ = '}';
     return kDone;
+  }
+
+  // Tells visitor_ about the entry whose key (already read, so well-formed) starts at `key`,
+  // when it is a str, as MsgpackReader reads keys.
+  void VisitEntry(const uint8_t* key) {
+    const uint8_t b = *key;
+    size_t size;
+    const uint8_t* text;
+    if (b >= 0xa0 && b <= 0xbf) {
+      size = b & 0x1f;
+      text = key + 1;
+    } else if (b == 0xd9) {
+      size = key[1];
+      text = key + 2;
+    } else if (b == 0xda) {
+      size = wire::LoadBigEndian<uint16_t>(key + 1);
+      text = key + 3;
+    } else if (b == 0xdb) {
+      size = wire::LoadBigEndian<uint32_t>(key + 1);
+      text = key + 5;
+    } else {
+      return;  // bin
+    }
+    visitor_->Entry({reinterpret_cast<const char*>(text), size}, pos(),
+                    reinterpret_cast<const char*>(end_));
   }
 
   // A str or bin key is written as its string; other keys are left to JsonEmitter.
@@ -381,7 +411,23 @@ class BytesToJson {
   const uint8_t* p_;
   const uint8_t* end_;
   char* out_;
+  MapEntryVisitor* visitor_;
 };
+
+// Tells `visitor` the entries of the map that `value` starts with, as BytesToJson does (for a
+// value that went through the object path). `value` is known to be well-formed.
+void VisitMapEntries(std::string_view value, MapEntryVisitor* visitor) {
+  wire::MsgpackReader in(value.data(), value.data() + value.size());
+  wire::MsgpackItem map;
+  if (!in.Next(&map) || map.kind != wire::MsgpackKind::kMap) return;
+  for (uint32_t i = 0; i < map.size; ++i) {
+    wire::MsgpackItem key;
+    if (!in.Next(&key) || !in.SkipElements(key)) return;
+    if (key.kind == wire::MsgpackKind::kStr) visitor->Entry(key.text(), in.pos(), in.end());
+    wire::MsgpackItem item;
+    if (!in.Next(&item) || !in.SkipElements(item)) return;
+  }
+}
 
 }  // namespace
 
@@ -390,32 +436,38 @@ void AppendJson(const msgpack::object& object, TextBuffer* out) {
   emitter.Value(object, 0);
 }
 
-bool AppendJsonFromMsgpack(std::string_view msgpack, TextBuffer* out) {
+size_t AppendFirstJsonFromMsgpack(std::string_view msgpack, TextBuffer* out,
+                                  MapEntryVisitor* visitor) {
   char* room = out->Reserve(BytesToJson::kMaxOutputPerByte * msgpack.size() + BytesToJson::kSlack);
-  BytesToJson fast(msgpack.data(), msgpack.data() + msgpack.size(), room);
+  BytesToJson fast(msgpack.data(), msgpack.data() + msgpack.size(), room, visitor);
   switch (fast.Value(0)) {
     case BytesToJson::kDone:
       out->Commit(fast.out());
-      return fast.pos() == msgpack.data() + msgpack.size();
+      return static_cast<size_t>(fast.pos() - msgpack.data());
     case BytesToJson::kMalformed:
       out->Commit(fast.out());
-      return false;
+      return 0;
     case BytesToJson::kUnsupported:
       break;
   }
   // A map key that is neither str nor bin (never in the analyser's events): the object path,
-  // whose text BytesToJson gives for everything else.
+  // whose text BytesToJson gives for everything else. The entries the visitor was told before
+  // the key are told again: a visitor keeps the first of each.
   out->Commit(room);
-  size_t offset = 0;
+  size_t used = 0;
   msgpack::object_handle object;
   try {
-    object = msgpack::unpack(msgpack.data(), msgpack.size(), offset);
+    object = msgpack::unpack(msgpack.data(), msgpack.size(), used);
   } catch (const std::exception&) {
-    return false;  // malformed or cut
+    return 0;  // malformed or cut
   }
-  if (offset != msgpack.size()) return false;
   AppendJson(object.get(), out);
-  return true;
+  if (visitor != nullptr) VisitMapEntries(msgpack.substr(0, used), visitor);
+  return used;
+}
+
+bool AppendJsonFromMsgpack(std::string_view msgpack, TextBuffer* out) {
+  return AppendFirstJsonFromMsgpack(msgpack, out, nullptr) == msgpack.size() && !msgpack.empty();
 }
 
 void AppendJson(const msgpack::object& object, std::string* out) {

@@ -21,10 +21,25 @@ inline constexpr int kMaxJsonDepth = 64;
 void AppendJson(const msgpack::object& object, TextBuffer* out);
 void AppendJson(const msgpack::object& object, std::string* out);
 
-// The same text straight from the MessagePack encoding of one value, without building an
-// object tree (the JSONL sink's hot path; only a value with a map key that is neither str nor
-// bin is unpacked first). Returns false when `msgpack` is not exactly one well-formed value;
-// `out` then holds a partial text after its former contents.
+// Told the entries of a top-level map as it is transcoded: each key that is a MessagePack str,
+// and the bytes from the start of its value to the end of the input (the value and whatever
+// follows it). The JSONL sink's EventStream reads the few fields it counts this way, in the
+// same pass as the transcoding.
+class MapEntryVisitor {
+ public:
+  virtual ~MapEntryVisitor() = default;
+  virtual void Entry(std::string_view key, const char* value, const char* end) = 0;
+};
+
+// The same text straight from the MessagePack encoding of the first value in `msgpack` (others
+// may follow it: the rest of a batch), without building an object tree; only a value with a
+// map key that is neither str nor bin is unpacked first. When the value is a map, `visitor`
+// (may be null) is told its entries. Returns the number of bytes the value took, or 0 when it
+// is malformed or cut; `out` then holds a partial text after its former contents.
+size_t AppendFirstJsonFromMsgpack(std::string_view msgpack, TextBuffer* out,
+                                  MapEntryVisitor* visitor);
+
+// The same for `msgpack` holding exactly one value: false when it is not.
 bool AppendJsonFromMsgpack(std::string_view msgpack, TextBuffer* out);
 
 // Appends `bytes` as a quoted, escaped JSON string to `out`.

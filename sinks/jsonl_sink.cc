@@ -72,21 +72,17 @@ Status JsonlSink::Write(const msgpack::object& event, std::string_view run_id) {
   return {};
 }
 
-Status JsonlSink::WriteEncoded(std::string_view event) {
-  if (fd_ < 0) return PlainError("JSONL output " + name_ + " is closed");
-  const size_t before = buffer_.size();
-  if (!AppendJsonFromMsgpack(event, &buffer_)) {
-    buffer_.Commit(buffer_.data() + before);
-    return PlainError("malformed event for JSONL output " + name_);
-  }
-  buffer_.Append('\n');
-  if (buffer_.size() >= kJsonlBufferLimit) return Flush();
-  return {};
+size_t JsonlSink::AppendEncoded(std::string_view bytes, MapEntryVisitor* visitor) {
+  const size_t used = AppendFirstJsonFromMsgpack(bytes, &buffer_, visitor);
+  if (used > 0) buffer_.Append('\n');
+  return used;
 }
 
 Status JsonlSink::Flush() {
   size_t done = 0;
   Status result;
+  if (fd_ < 0 && !buffer_.view().empty())
+    result = PlainError("JSONL output " + name_ + " is closed");
   while (done < buffer_.size() && fd_ >= 0) {
     const ssize_t n = write(fd_, buffer_.data() + done, buffer_.size() - done);
     if (n < 0 && errno == EINTR) continue;  // SIGTERM arrived before anything was written

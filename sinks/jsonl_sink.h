@@ -32,8 +32,11 @@ class JsonlSink : public Sink, public EncodedSink {
   Status Write(const msgpack::object& event) override;
   // The same, adding "run_id" to an event that has none (a collector's file holds many runs).
   Status Write(const msgpack::object& event, std::string_view run_id);
-  // The same from the event's MessagePack bytes, transcoded without an object tree.
-  Status WriteEncoded(std::string_view event) override;
+  // EncodedSink: the event's MessagePack bytes, transcoded without an object tree. Nothing is
+  // written before Flush, however long the pending lines grow.
+  size_t AppendEncoded(std::string_view bytes, MapEntryVisitor* visitor) override;
+  size_t pending() const override { return buffer_.size(); }
+  void CutPending(size_t pending) override { buffer_.Commit(buffer_.data() + pending); }
   // Cuts the file back to `size` bytes when it is longer: what a collector wrote after its last
   // commit, which the publishers send again. Only before anything is written.
   Status CutBack(uint64_t size);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <memory>
 #include <random>
 
@@ -313,6 +314,58 @@ TEST(JsonFromMsgpackTest, MalformedInputIsAnError) {
   TextBuffer out;
   EXPECT_FALSE(AppendJsonFromMsgpack(std::string_view("\xc1", 1), &out));
   EXPECT_FALSE(AppendJsonFromMsgpack(std::string_view("\x01\x02", 2), &out));  // two values
+}
+
+// Keeps the first value each key was told with, as its JSON.
+class FirstEntries : public MapEntryVisitor {
+ public:
+  void Entry(std::string_view key, const char* value, const char* end) override {
+    ++told;
+    size_t used = 0;
+    const msgpack::object_handle object = msgpack::unpack(value, end - value, used);
+    entries.emplace(std::string(key), ToJson(object.get()));  // keeps an existing key's value
+  }
+  std::map<std::string, std::string> entries;
+  int told = 0;
+};
+
+// The outermost map's str keys, in one pass with the text, on the fast path and on the object
+// path (a key that is neither str nor bin) alike; a second value follows the first.
+TEST(JsonFromMsgpackTest, VisitorIsToldTheOutermostStrEntries) {
+  for (bool int_key : {false, true}) {
+    msgpack::sbuffer bytes;
+    Packer p(bytes);
+    p.pack_map(int_key ? 6 : 5);
+    p.pack("a");
+    p.pack(1);
+    p.pack("nested");
+    p.pack_map(1);
+    p.pack("inner");
+    p.pack(2);
+    if (int_key) {
+      p.pack(5);
+      p.pack("int key");
+    }
+    p.pack_bin(1);
+    p.pack_bin_body("c", 1);
+    p.pack(3);
+    p.pack(std::string(40, 'k'));  // a str8 key
+    p.pack("long");
+    p.pack("a");  // a second "a": the first is the one a reader sees
+    p.pack(4);
+    const size_t first = bytes.size();
+    p.pack(7);
+
+    FirstEntries visitor;
+    TextBuffer out;
+    EXPECT_EQ(AppendFirstJsonFromMsgpack({bytes.data(), bytes.size()}, &out, &visitor), first);
+    const std::map<std::string, std::string> expected = {
+        {"a", "1"}, {"nested", R"({"inner":2})"}, {std::string(40, 'k'), R"("long")"}};
+    EXPECT_EQ(visitor.entries, expected) << "int_key " << int_key;
+    EXPECT_GE(visitor.told, 4);
+    const msgpack::object_handle object = msgpack::unpack(bytes.data(), first);
+    EXPECT_EQ(out.view(), ToJson(object.get()));
+  }
 }
 
 }  // namespace
