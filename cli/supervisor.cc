@@ -456,6 +456,13 @@ int Pipeline::Supervise() {
 }
 
 void Pipeline::KillAll() {
+  // Handshakes never awaited (a later stage failed to start) go with their stages.
+  for (int fd : sink_ready_fds_) {
+    if (fd >= 0) close(fd);
+  }
+  sink_ready_fds_.clear();
+  if (analyzer_ready_fd_ >= 0) close(analyzer_ready_fd_);
+  analyzer_ready_fd_ = -1;
   for (Stage* s : {&tracer_, &analyzer_}) {
     if (s->running) kill(s->pid, SIGKILL);
   }

@@ -3,6 +3,8 @@
 Issue "Pipeline core", point 5: schema, -o -, several outputs at once, SQLite runs appended.
 """
 import os
+import shutil
+import subprocess
 
 import sandtrace_fixtures as st
 
@@ -132,6 +134,24 @@ def test_several_outputs_hold_the_same_events(tmp_path):
     events = st.load_jsonl(a)
     st.sqlite_matches_jsonl(db, events)
     assert st.sqlite_run_ids(db) == [events[0]["run_id"]]
+
+
+def test_a_stage_that_cannot_start_stops_the_run_before_the_command(tmp_path):
+    # A copy of the binaries without the SQLite sink: the JSONL sink starts first, then the
+    # SQLite one cannot. Exit 2 naming it, the command never runs, no stage is left behind.
+    bin_copy = tmp_path / "bin"
+    bin_copy.mkdir()
+    for name in ("sandtrace", "sandtrace-tracer", "sandtrace-analyzer", "sandtrace-sink-jsonl"):
+        shutil.copy2(st.BIN / name, bin_copy / name)
+    ran = tmp_path / "ran"
+    args = st.sandtrace_args("-o", tmp_path / "a.jsonl", "-o", tmp_path / "b.db",
+                             command=["/bin/touch", ran])
+    p = st.run([str(bin_copy / "sandtrace"), *args[1:]])
+    assert p.returncode == 2, st.describe(p)
+    assert "sandtrace-sink-sqlite" in p.stderr.decode(), st.describe(p)
+    assert not ran.exists()
+    left = subprocess.run(["pgrep", "-f", str(bin_copy)], stdout=subprocess.PIPE, text=True)
+    assert left.stdout == "", left.stdout
 
 
 def test_sqlite_appends_runs(tmp_path):
