@@ -131,50 +131,50 @@ void EventWriter::StringList(std::string_view joined) {
 
 void EventWriter::Address(const SocketAddress& addr) {
   buffer_.Map(1 + addr.has_address + HasPort(addr));
-  Fixed<"family">();
+  Fixed<"family">(buffer_);
   Str(FamilyName(addr.family));
   if (addr.has_address) {
-    Fixed<"address">();
+    Fixed<"address">(buffer_);
     Str(addr.address);
   }
   if (HasPort(addr)) {
-    Fixed<"port">();
+    Fixed<"port">(buffer_);
     buffer_.Int(addr.port);
   }
 }
 
 void EventWriter::WriteSandbox(const wire::Hello& hello, std::string_view policy) {
   buffer_.Map(10);
-  Fixed<"event_type">();
-  Fixed<"sandbox">();
-  Fixed<"timestamp">();
+  Fixed<"event_type">(buffer_);
+  Fixed<"sandbox">(buffer_);
+  Fixed<"timestamp">(buffer_);
   Timestamp(hello.start_ns);
-  Fixed<"run_id">();
+  Fixed<"run_id">(buffer_);
   Str(hello.run_id);
-  Fixed<"host">();
+  Fixed<"host">(buffer_);
   Str(hello.host);
-  Fixed<"policy">();
+  Fixed<"policy">(buffer_);
   Str(policy);
-  Fixed<"command">();
+  Fixed<"command">(buffer_);
   buffer_.Array(static_cast<uint32_t>(hello.argv.size()));
   for (const std::string& arg : hello.argv) Str(arg);
-  Fixed<"executable">();
+  Fixed<"executable">(buffer_);
   Str(hello.executable);
-  Fixed<"trace_only">();
+  Fixed<"trace_only">(buffer_);
   buffer_.Bool(hello.trace_only);
-  Fixed<"follow_forks">();
+  Fixed<"follow_forks">(buffer_);
   buffer_.Bool(hello.follow_forks);
-  Fixed<"layers">();
+  Fixed<"layers">(buffer_);
   buffer_.Array(static_cast<uint32_t>(hello.layers.size()));
   for (const wire::LayerState& layer : hello.layers) {
     buffer_.Map(4);
-    Fixed<"layer">();
+    Fixed<"layer">(buffer_);
     buffer_.Uint(layer.layer);
-    Fixed<"name">();
+    Fixed<"name">(buffer_);
     Str(layer.name);
-    Fixed<"state">();
+    Fixed<"state">(buffer_);
     Str(layer.applied ? "applied" : "skipped");
-    Fixed<"detail">();
+    Fixed<"detail">(buffer_);
     Str(layer.detail);
   }
   ++count_;
@@ -183,58 +183,58 @@ void EventWriter::WriteSandbox(const wire::Hello& hello, std::string_view policy
 void EventWriter::Decoded(const DecodedArgs& d, int keys) {
   buffer_.Map(static_cast<uint32_t>(keys));
   if (d.fd) {
-    Fixed<"fd">();
+    Fixed<"fd">(buffer_);
     buffer_.Int(*d.fd);
   }
   if (d.dirfd) {
-    Fixed<"dirfd">();
+    Fixed<"dirfd">(buffer_);
     if (*d.dirfd == kAtFdCwd) {
-      Fixed<"AT_FDCWD">();
+      Fixed<"AT_FDCWD">(buffer_);
     } else {
       buffer_.Int(*d.dirfd);
     }
   }
   if (d.path) {
-    Fixed<"path">();
+    Fixed<"path">(buffer_);
     Str(*d.path);
   }
   if (d.path2) {
-    Fixed<"path2">();
+    Fixed<"path2">(buffer_);
     Str(*d.path2);
   }
   if (d.open_flags) {
-    Fixed<"flags">();
+    Fixed<"flags">(buffer_);
     if (!open_flags_name_ || open_flags_name_->first != *d.open_flags) {
       open_flags_name_.emplace(*d.open_flags, OpenFlagsName(*d.open_flags));
     }
     Str(open_flags_name_->second);
   }
   if (d.mode) {
-    Fixed<"mode">();
+    Fixed<"mode">(buffer_);
     Str(ModeName(*d.mode));
   }
   if (d.addr) {
-    Fixed<"addr">();
+    Fixed<"addr">(buffer_);
     Address(*d.addr);
   }
   if (d.argv) {
-    Fixed<"argv">();
+    Fixed<"argv">(buffer_);
     StringList(*d.argv);
   }
   if (d.signal) {
-    Fixed<"signal">();
+    Fixed<"signal">(buffer_);
     Str(SignalName(*d.signal));
   }
   if (d.target_pid) {
-    Fixed<"target_pid">();
+    Fixed<"target_pid">(buffer_);
     buffer_.Int(*d.target_pid);
   }
   if (d.count) {
-    Fixed<"count">();
+    Fixed<"count">(buffer_);
     buffer_.Uint(*d.count);
   }
   if (d.truncated) {
-    Fixed<"truncated">();
+    Fixed<"truncated">(buffer_);
     buffer_.Bool(true);
   }
 }
@@ -292,19 +292,19 @@ void EventWriter::WriteSyscall(const wire::SyscallRecord& r, std::string_view na
 
 void EventWriter::WriteSpawn(const wire::SpawnRecord& r) {
   buffer_.Map(7);
-  Fixed<"event_type">();
-  Fixed<"process">();
-  Fixed<"action">();
-  Fixed<"spawn">();
-  Fixed<"timestamp">();
+  Fixed<"event_type">(buffer_);
+  Fixed<"process">(buffer_);
+  Fixed<"action">(buffer_);
+  Fixed<"spawn">(buffer_);
+  Fixed<"timestamp">(buffer_);
   Timestamp(r.ts_ns);
-  Fixed<"pid">();
+  Fixed<"pid">(buffer_);
   buffer_.Int(r.tid);
-  Fixed<"tgid">();
+  Fixed<"tgid">(buffer_);
   buffer_.Int(r.tgid);
-  Fixed<"ppid">();
+  Fixed<"ppid">(buffer_);
   buffer_.Int(r.parent_tid);
-  Fixed<"thread">();
+  Fixed<"thread">(buffer_);
   buffer_.Bool(r.thread);
   ++count_;
 }
@@ -313,22 +313,22 @@ void EventWriter::WriteExec(const wire::ExecRecord& r, std::string_view argv) {
   const bool moved = r.former_tid != r.tid;
   last_event_begin_ = buffer_.size();
   buffer_.Map(7 + moved);
-  Fixed<"event_type">();
-  Fixed<"process">();
-  Fixed<"action">();
-  Fixed<"exec">();
-  Fixed<"timestamp">();
+  Fixed<"event_type">(buffer_);
+  Fixed<"process">(buffer_);
+  Fixed<"action">(buffer_);
+  Fixed<"exec">(buffer_);
+  Fixed<"timestamp">(buffer_);
   Timestamp(r.ts_ns);
-  Fixed<"pid">();
+  Fixed<"pid">(buffer_);
   buffer_.Int(r.tid);
-  Fixed<"comm">();
+  Fixed<"comm">(buffer_);
   Str(r.comm);
-  Fixed<"path">();
+  Fixed<"path">(buffer_);
   Str(r.path);
-  Fixed<"argv">();
+  Fixed<"argv">(buffer_);
   StringList(argv);
   if (moved) {
-    Fixed<"former_pid">();
+    Fixed<"former_pid">(buffer_);
     buffer_.Int(r.former_tid);
   }
   last_event_end_ = buffer_.size();
@@ -337,26 +337,26 @@ void EventWriter::WriteExec(const wire::ExecRecord& r, std::string_view argv) {
 
 void EventWriter::WriteExit(const wire::ExitRecord& r) {
   buffer_.Map(r.signaled ? 8 : 7);
-  Fixed<"event_type">();
-  Fixed<"process">();
-  Fixed<"action">();
+  Fixed<"event_type">(buffer_);
+  Fixed<"process">(buffer_);
+  Fixed<"action">(buffer_);
   Str(r.signaled ? "signaled" : "exited");
-  Fixed<"timestamp">();
+  Fixed<"timestamp">(buffer_);
   Timestamp(r.ts_ns);
-  Fixed<"pid">();
+  Fixed<"pid">(buffer_);
   buffer_.Int(r.tid);
-  Fixed<"tgid">();
+  Fixed<"tgid">(buffer_);
   buffer_.Int(r.tgid);
   if (r.signaled) {
-    Fixed<"signal">();
+    Fixed<"signal">(buffer_);
     Str(SignalName(r.status));
-    Fixed<"core_dumped">();
+    Fixed<"core_dumped">(buffer_);
     buffer_.Bool(r.core_dumped);
   } else {
-    Fixed<"exit_code">();
+    Fixed<"exit_code">(buffer_);
     buffer_.Int(r.status);
   }
-  Fixed<"thread">();
+  Fixed<"thread">(buffer_);
   buffer_.Bool(r.tid != r.tgid);
   ++count_;
 }
@@ -364,15 +364,15 @@ void EventWriter::WriteExit(const wire::ExitRecord& r) {
 void EventWriter::WriteGap(uint64_t ts_ns, std::string_view stage, uint64_t lost_records,
                            uint64_t lost_messages) {
   buffer_.Map(5);
-  Fixed<"event_type">();
-  Fixed<"gap">();
-  Fixed<"timestamp">();
+  Fixed<"event_type">(buffer_);
+  Fixed<"gap">(buffer_);
+  Fixed<"timestamp">(buffer_);
   Timestamp(ts_ns);
-  Fixed<"stage">();
+  Fixed<"stage">(buffer_);
   Str(stage);
-  Fixed<"lost_records">();
+  Fixed<"lost_records">(buffer_);
   buffer_.Uint(lost_records);
-  Fixed<"lost_messages">();
+  Fixed<"lost_messages">(buffer_);
   buffer_.Uint(lost_messages);
   ++count_;
 }
@@ -380,19 +380,19 @@ void EventWriter::WriteGap(uint64_t ts_ns, std::string_view stage, uint64_t lost
 void EventWriter::WriteAlert(uint64_t ts_ns, std::string_view rule, std::string_view severity,
                              std::string_view message, int32_t pid) {
   buffer_.Map(7);
-  Fixed<"event_type">();
-  Fixed<"alert">();
-  Fixed<"timestamp">();
+  Fixed<"event_type">(buffer_);
+  Fixed<"alert">(buffer_);
+  Fixed<"timestamp">(buffer_);
   Timestamp(ts_ns);
-  Fixed<"rule">();
+  Fixed<"rule">(buffer_);
   Str(rule);
-  Fixed<"severity">();
+  Fixed<"severity">(buffer_);
   Str(severity);
-  Fixed<"message">();
+  Fixed<"message">(buffer_);
   Str(message);
-  Fixed<"pid">();
+  Fixed<"pid">(buffer_);
   buffer_.Int(pid);
-  Fixed<"event">();
+  Fixed<"event">(buffer_);
   if (last_event_end_ == 0) {
     buffer_.Map(0);
   } else {

@@ -92,13 +92,9 @@ class EventWriter {
 
  private:
   void Str(std::string_view s) { buffer_.Str(s); }
-  // A constant key or value.
-  template <FixStr S>
-  void Fixed() {
-    buffer_.Raw(S.bytes);
-  }
-  template <FixStr S, typename Cursor>
-  static void Fixed(Cursor& out) {
+  // A constant key or value, into the buffer or through one of its cursors.
+  template <FixStr S, typename Out>
+  static void Fixed(Out& out) {
     out.Raw(S.bytes);
   }
   void Timestamp(uint64_t ns) {

@@ -378,42 +378,6 @@ Result<msgpack::object_handle> UnpackOne(const void* data, size_t size, const ch
 
 }  // namespace
 
-std::string EncodeHeader(const Header& header) {
-  msgpack::sbuffer buffer(64);
-  Packer p(buffer);
-  p.pack_array(6);
-  p.pack_str(sizeof(kMagic) - 1);
-  p.pack_str_body(kMagic, sizeof(kMagic) - 1);
-  p.pack_uint32(kVersion);
-  p.pack_uint8(static_cast<uint8_t>(header.type));
-  p.pack_uint64(header.seq);
-  p.pack_uint64(header.first_index);
-  p.pack_uint32(header.count);
-  return std::string(buffer.data(), buffer.size());
-}
-
-Result<Header> DecodeHeader(const void* data, size_t size) {
-  Result<msgpack::object_handle> handle = UnpackOne(data, size, "message header");
-  if (!handle) return handle.error();
-  ArrayReader in(handle->get(), 6, "message header");
-  const std::string magic = in.Bytes();
-  const uint32_t version = in.Get<uint32_t>();
-  Header h;
-  const uint8_t type = in.Get<uint8_t>();
-  h.seq = in.Get<uint64_t>();
-  h.first_index = in.Get<uint64_t>();
-  h.count = in.Get<uint32_t>();
-  if (!in.status()) return in.status().error();
-  if (magic != kMagic) return PlainError("message header: bad magic");
-  if (version != kVersion) {
-    return PlainError("message header: wire version " + std::to_string(version) +
-                      ", expected " + std::to_string(kVersion));
-  }
-  if (type < 1 || type > 4) return PlainError("message header: unknown type");
-  h.type = static_cast<MessageType>(type);
-  return h;
-}
-
 namespace {
 
 constexpr char kRemoteMagic[] = "sandtrace-remote";
@@ -435,6 +399,37 @@ Status CheckMagic(const std::string& magic, const char* expected, uint32_t versi
 }
 
 }  // namespace
+
+std::string EncodeHeader(const Header& header) {
+  msgpack::sbuffer buffer(64);
+  Packer p(buffer);
+  p.pack_array(6);
+  PackMagic(p, kMagic, sizeof(kMagic) - 1);
+  p.pack_uint32(kVersion);
+  p.pack_uint8(static_cast<uint8_t>(header.type));
+  p.pack_uint64(header.seq);
+  p.pack_uint64(header.first_index);
+  p.pack_uint32(header.count);
+  return std::string(buffer.data(), buffer.size());
+}
+
+Result<Header> DecodeHeader(const void* data, size_t size) {
+  Result<msgpack::object_handle> handle = UnpackOne(data, size, "message header");
+  if (!handle) return handle.error();
+  ArrayReader in(handle->get(), 6, "message header");
+  const std::string magic = in.Bytes();
+  const uint32_t version = in.Get<uint32_t>();
+  Header h;
+  const uint8_t type = in.Get<uint8_t>();
+  h.seq = in.Get<uint64_t>();
+  h.first_index = in.Get<uint64_t>();
+  h.count = in.Get<uint32_t>();
+  if (!in.status()) return in.status().error();
+  if (Status s = CheckMagic(magic, kMagic, version, "message header"); !s) return s.error();
+  if (type < 1 || type > 4) return PlainError("message header: unknown type");
+  h.type = static_cast<MessageType>(type);
+  return h;
+}
 
 std::string EncodeRemoteHeader(const RemoteHeader& h) {
   msgpack::sbuffer buffer(128);
