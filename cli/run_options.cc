@@ -164,8 +164,9 @@ Run COMMAND in the sandbox and record every syscall it makes.
                         the events and may send alerts back (repeatable; docs/plugins.md)
   --timeout N           kill the whole process tree after N seconds (default 30; 0 = none)
   --trace CLASSES       trace only these syscalls (like strace -e trace=): a comma list of
-                        file, process, network, memory, signal, ipc, ... or syscall names;
-                        others never stop the tracer (seccomp pre-filter)
+                        file, desc, process, network, memory, signal, ipc, ... or syscall
+                        names, none or all; a leading ! traces all but those; others never
+                        stop the tracer (seccomp pre-filter)
   --trace-only          no enforcement (sandbox layers 6-7 skipped, nothing denied)
   --follow-forks[=BOOL] trace children and threads (default true)
   --no-color            no colours on the terminal (also: NO_COLOR, or stderr not a terminal)

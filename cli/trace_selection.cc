@@ -3,6 +3,7 @@
 #include <sys/syscall.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <string_view>
 
 #include "analyzer/syscall_table.h"
@@ -39,13 +40,14 @@ void AddCategory(Category category, std::vector<int>* out) {
   if (category == Category::kFileWrite) out->insert(out->end(), std::begin(kOpens), std::end(kOpens));
 }
 
-// strace's %file: every syscall that takes a file name (a path argument), whatever it does
-// with it (open, stat, exec, mount, ...); calls on a descriptor (read, getdents64) are not in it.
-void AddTakesPath(std::vector<int>* out) {
+// The syscalls with an argument of one of `kinds`. strace's %file: those that take a file
+// name (a path argument), whatever they do with it (open, stat, exec, mount, ...), not the calls
+// on a descriptor (read, getdents64); strace's %desc: those that take a descriptor.
+void AddTaking(std::initializer_list<analyzer::ArgKind> kinds, std::vector<int>* out) {
   for (int nr = 0; nr <= analyzer::kMaxSyscall; ++nr) {
     const analyzer::SyscallInfo* info = analyzer::FindSyscall(nr);
     if (info == nullptr || info->name.empty()) continue;
-    if (std::find(info->args.begin(), info->args.end(), analyzer::ArgKind::kPath) !=
+    if (std::find_first_of(info->args.begin(), info->args.end(), kinds.begin(), kinds.end()) !=
         info->args.end()) {
       out->push_back(nr);
     }
@@ -68,19 +70,35 @@ void SortUnique(std::vector<int>* v) {
 }  // namespace
 
 Result<std::vector<int>> SelectSyscalls(const std::string& selection) {
+  std::string_view rest = selection;
+  const bool negated = !rest.empty() && rest.front() == '!';
+  if (negated) rest.remove_prefix(1);
   std::vector<int> out;
+  bool all = false;
+  bool none = false;
   size_t pos = 0;
-  while (pos <= selection.size()) {
-    size_t end = selection.find(',', pos);
-    if (end == std::string::npos) end = selection.size();
-    std::string_view item(selection.data() + pos, end - pos);
+  while (pos <= rest.size()) {
+    size_t end = rest.find(',', pos);
+    if (end == std::string_view::npos) end = rest.size();
+    std::string_view item = rest.substr(pos, end - pos);
     pos = end + 1;
     if (item.empty()) continue;
     if (item.front() == '%') item.remove_prefix(1);
-    if (item == "all") return std::vector<int>{};
+    if (item == "all") {
+      all = true;
+      continue;
+    }
+    if (item == "none") {
+      none = true;
+      continue;
+    }
+    if (item == "net") item = "network";  // strace's name of the class
     bool known = false;
     if (item == "file") {
-      AddTakesPath(&out);
+      AddTaking({analyzer::ArgKind::kPath}, &out);
+      known = true;
+    } else if (item == "desc") {
+      AddTaking({analyzer::ArgKind::kFd, analyzer::ArgKind::kDirFd}, &out);
       known = true;
     }
     for (const ClassName& c : kClasses) {
@@ -93,13 +111,30 @@ Result<std::vector<int>> SelectSyscalls(const std::string& selection) {
       const int nr = NumberOf(item);
       if (nr < 0) {
         return PlainError("--trace: unknown class or syscall \"" + std::string(item) +
-                          "\" (classes: file, file_read, file_write, file_metadata, directory, "
-                          "process, network, memory, signal, ipc, system, other, all)");
+                          "\" (classes: file, desc, file_read, file_write, file_metadata, "
+                          "directory, process, network, memory, signal, ipc, system, other, "
+                          "all, none; a leading ! selects every syscall but those)");
       }
       out.push_back(nr);
     }
   }
   SortUnique(&out);
+  if (negated) {
+    // Every syscall the table names but the listed ones ("!all": none of them).
+    std::vector<int> others;
+    for (int nr = 0; nr <= analyzer::kMaxSyscall && !all; ++nr) {
+      const analyzer::SyscallInfo* info = analyzer::FindSyscall(nr);
+      if (info && !info->name.empty() && !std::binary_search(out.begin(), out.end(), nr)) {
+        others.push_back(nr);
+      }
+    }
+    out = std::move(others);
+  } else if (all || (out.empty() && !none)) {
+    return std::vector<int>{};  // "all", or an empty selection
+  }
+  // Nothing selected ("none", "!all"): the calls traced anyway stand for it, since an empty
+  // list means every syscall.
+  if (out.empty()) out.assign(std::begin(kAlwaysTraced), std::end(kAlwaysTraced));
   return out;
 }
 

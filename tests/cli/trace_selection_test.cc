@@ -64,5 +64,65 @@ TEST(TraceSelection, TheTracerAlwaysSeesExecAndTheForkFamily) {
   EXPECT_FALSE(Has(traced, SYS_openat));
 }
 
+TEST(TraceSelection, DescIsStraceDescClassTheCallsThatTakeADescriptor) {
+  auto desc = SelectSyscalls("%desc");
+  ASSERT_TRUE(desc) << desc.error().message();
+  for (int nr : {SYS_read, SYS_write, SYS_close, SYS_getdents64, SYS_fstat, SYS_openat,
+                 SYS_newfstatat, SYS_fchdir, SYS_mmap, SYS_ioctl, SYS_connect, SYS_sendto}) {
+    EXPECT_TRUE(Has(*desc, nr)) << nr;
+  }
+  for (int nr : {SYS_open, SYS_stat, SYS_getppid, SYS_execve, SYS_kill, SYS_pipe2}) {
+    EXPECT_FALSE(Has(*desc, nr)) << nr;
+  }
+  auto net = SelectSyscalls("%net");
+  auto network = SelectSyscalls("network");
+  ASSERT_TRUE(net && network);
+  EXPECT_EQ(*net, *network);
+  EXPECT_TRUE(Has(*net, SYS_connect));
+}
+
+// As strace's `-e trace=!set`: every syscall the table names but those in the set.
+TEST(TraceSelection, LeadingBangSelectsEverySyscallButTheListedOnes) {
+  auto but = SelectSyscalls("!read,write,%file");
+  ASSERT_TRUE(but) << but.error().message();
+  auto file = SelectSyscalls("file");
+  ASSERT_TRUE(file);
+  EXPECT_TRUE(std::is_sorted(but->begin(), but->end()));
+  for (int nr : {SYS_read, SYS_write, SYS_openat, SYS_newfstatat, SYS_execve}) {
+    EXPECT_FALSE(Has(*but, nr)) << nr;
+  }
+  for (int nr : {SYS_close, SYS_getdents64, SYS_getppid, SYS_mmap, SYS_clone, SYS_exit_group}) {
+    EXPECT_TRUE(Has(*but, nr)) << nr;
+  }
+  // Together with the set itself, the complement covers every syscall of either.
+  std::vector<int> both = *but;
+  for (int nr : *file) EXPECT_FALSE(Has(*but, nr)) << nr;
+  both.insert(both.end(), file->begin(), file->end());
+  both.push_back(SYS_read);
+  both.push_back(SYS_write);
+  std::sort(both.begin(), both.end());
+  auto none_excluded = SelectSyscalls("!none");
+  ASSERT_TRUE(none_excluded);
+  EXPECT_EQ(both, *none_excluded);
+  auto bad = SelectSyscalls("!reed");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("\"reed\""), std::string::npos);
+}
+
+TEST(TraceSelection, NoneSelectsOnlyWhatIsTracedAnyway) {
+  for (const char* nothing : {"none", "%none", "!all", "!%all,read"}) {
+    auto sel = SelectSyscalls(nothing);
+    ASSERT_TRUE(sel) << nothing;
+    ASSERT_FALSE(sel->empty()) << nothing << ": an empty list would mean every syscall";
+    EXPECT_EQ(TracedSyscalls(*sel, {}), TracedSyscalls({SYS_execve}, {})) << nothing;
+  }
+  auto empty = SelectSyscalls(",");
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->empty());  // an empty selection: every syscall
+  auto none_read = SelectSyscalls("none,read");
+  ASSERT_TRUE(none_read);
+  EXPECT_EQ(*none_read, std::vector<int>{SYS_read});
+}
+
 }  // namespace
 }  // namespace sandtrace::cli

@@ -35,6 +35,29 @@ def test_file_selection_matches_the_full_trace(tmp_path, trace_only):
     assert st.summary(part)["exit_code"] == st.summary(full)["exit_code"]
 
 
+def test_negated_and_empty_selections_as_in_strace(tmp_path):
+    command = [st.helper("files"), tmp_path, "5"]
+    full, _ = st.traced(tmp_path, command, name="full.jsonl")
+    # `!set`: every call but those in the set, each as often as in the full trace.
+    but, _ = st.traced(tmp_path, command, "--trace", "!openat,%desc", name="but.jsonl")
+    fd_calls = {"read", "write", "close", "fstat", "newfstatat", "getdents64", "mmap", "lseek",
+                "fcntl", "ioctl", "pread64", "unlinkat", "mkdirat", "fsync"}
+    assert counts(but) == counts(full, lambda e: e["syscall"] != "openat"
+                                 and ("fd" not in e["args"].get("decoded", {})
+                                      and "dirfd" not in e["args"].get("decoded", {})
+                                      or e["syscall"] in ALWAYS))
+    assert not set(counts(but)) & ({"openat"} | fd_calls)
+    assert counts(but)["brk"] > 0
+    # `none`: only what the tracer always needs.
+    none, _ = st.traced(tmp_path, command, "--trace", "none", name="none.jsonl")
+    assert set(counts(none)) <= ALWAYS and counts(none)["execve"] == 1
+    assert st.summary(none)["exit_code"] == 0
+    # `%net` is strace's name of the network class.
+    net, _ = st.traced(tmp_path, command, "--trace", "%net", name="net.jsonl")
+    assert counts(net) == counts(full, lambda e: e["category"] == "network"
+                                 or e["syscall"] in ALWAYS)
+
+
 def test_names_and_classes_combine(tmp_path):
     events, _ = st.traced(tmp_path, ["/bin/ls", "/usr"], "--trace", "openat,%memory")
     names = set(counts(events))
