@@ -22,8 +22,12 @@ constexpr size_t kMaxScalarBytes = 32;  // "-9223372036854775808", a double plus
 // rather than once per byte.
 class JsonEmitter {
  public:
-  explicit JsonEmitter(TextBuffer* buffer)
-      : buffer_(buffer), out_(buffer->Reserve(kMaxScalarBytes)), limit_(buffer->limit()) {}
+  // `in_key`: the text is that of a map key that is not a string (see Key()).
+  explicit JsonEmitter(TextBuffer* buffer, bool in_key = false)
+      : buffer_(buffer),
+        out_(buffer->Reserve(kMaxScalarBytes)),
+        limit_(buffer->limit()),
+        in_key_(in_key) {}
   ~JsonEmitter() { buffer_->Commit(out_); }
 
   void Value(const msgpack::object& o, int depth) {
@@ -139,14 +143,17 @@ class JsonEmitter {
     *out_++ = ':';
   }
 
-  // A map key must be a JSON string: other keys are written as the string of their JSON.
+  // A map key must be a JSON string: other keys are written as the string of their JSON. Such
+  // a key inside the text of another is written as "null": escaped once more per level, the
+  // text of keys nested in keys would double in length at each.
   void Key(const msgpack::object& key, int depth) {
     if (key.type == msgpack::type::STR || key.type == msgpack::type::BIN) {
       return Value(key, depth);
     }
+    if (in_key_) return Literal("\"null\"", 6);
     TextBuffer text;
     {
-      JsonEmitter nested(&text);
+      JsonEmitter nested(&text, true);
       nested.Value(key, depth);
     }
     String(text.view());
@@ -155,6 +162,7 @@ class JsonEmitter {
   TextBuffer* buffer_;
   char* out_;
   char* limit_;
+  bool in_key_;
 };
 
 // The JSON text of one MessagePack value straight from its bytes: the JSONL sink's hot path,
@@ -454,12 +462,16 @@ size_t AppendFirstJsonFromMsgpack(std::string_view msgpack, TextBuffer* out,
   // whose text BytesToJson gives for everything else. The entries the visitor was told before
   // the key are told again: a visitor keeps the first of each.
   out->Commit(room);
-  size_t used = 0;
+  // Checked first, so that msgpack-c never allocates for a container longer than the bytes.
+  wire::MsgpackReader in(msgpack.data(), msgpack.data() + msgpack.size());
+  wire::MsgpackItem item;
+  if (!in.Next(&item) || !in.SkipElements(item)) return 0;  // malformed or cut
+  const size_t used = static_cast<size_t>(in.pos() - msgpack.data());
   msgpack::object_handle object;
   try {
-    object = msgpack::unpack(msgpack.data(), msgpack.size(), used);
+    object = msgpack::unpack(msgpack.data(), used);
   } catch (const std::exception&) {
-    return 0;  // malformed or cut
+    return 0;
   }
   AppendJson(object.get(), out);
   if (visitor != nullptr) VisitMapEntries(msgpack.substr(0, used), visitor);

@@ -3,7 +3,9 @@
 // their order, strings are escaped per RFC 8259 and always come out as valid UTF-8: a byte
 // that is not part of a valid UTF-8 sequence is written as the text \xNN (see text_escape.h).
 // BIN and EXT values are written as strings in the same way. NaN and infinities, which JSON
-// cannot express, become null; so does anything nested deeper than kMaxJsonDepth.
+// cannot express, become null; so does anything nested deeper than kMaxJsonDepth. A map key
+// that is not a string is written as the string of its JSON, in which a key of that kind is
+// "null" (so that text stays as long as its MessagePack, give or take escapes).
 #pragma once
 
 #include <msgpack.hpp>

@@ -126,6 +126,7 @@ size_t Utf8SequenceLength(std::string_view text) {
 char* WriteEscaped(std::string_view text, EscapeMode mode, char* out) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
+  if (n == 0) return out;  // `text` may have no data at all (msgpack-c's empty strings)
   if (n < 8) {  // short (keys, names): one pass over the classes, then a plain copy
     unsigned classes = 0;
     for (size_t k = 0; k < n; ++k) classes |= kClasses[p[k]];

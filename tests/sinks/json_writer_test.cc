@@ -316,6 +316,31 @@ TEST(JsonFromMsgpackTest, MalformedInputIsAnError) {
   EXPECT_FALSE(AppendJsonFromMsgpack(std::string_view("\x01\x02", 2), &out));  // two values
 }
 
+// A key that is a map whose key is a map, and so on: each level's text would be escaped once
+// more inside the next, doubling it. Keys inside keys are "null" instead.
+TEST(JsonFromMsgpackTest, KeysNestedInKeysStayShort) {
+  msgpack::sbuffer bytes;
+  Packer p(bytes);
+  constexpr int kLevels = 40;
+  for (int i = 0; i < kLevels; ++i) p.pack_map(1);  // each map's key is the next map
+  p.pack("k");
+  p.pack("v");
+  for (int i = 1; i < kLevels; ++i) p.pack(i);  // the values, innermost first
+  const msgpack::object_handle object = msgpack::unpack(bytes.data(), bytes.size());
+  const std::string json = ToJson(object.get());
+  EXPECT_EQ(json, R"({"{\"null\":38}":39})");
+  ExpectSameTranscoding(bytes);
+  // One level is still written in full.
+  msgpack::sbuffer one;
+  Packer q(one);
+  q.pack_map(1);
+  q.pack_map(1);
+  q.pack("k");
+  q.pack(1);
+  q.pack(2);
+  EXPECT_EQ(ToJson(msgpack::unpack(one.data(), one.size()).get()), R"({"{\"k\":1}":2})");
+}
+
 // Keeps the first value each key was told with, as its JSON.
 class FirstEntries : public MapEntryVisitor {
  public:
