@@ -20,6 +20,7 @@
 
 #include "sinks/event_stream.h"
 #include "sinks/jsonl_sink.h"
+#include "tests/sinks/objects_only.h"
 
 namespace sandtrace::sinks {
 namespace {
@@ -28,18 +29,6 @@ namespace {
 void Expect(bool condition) {
   if (!condition) std::abort();
 }
-
-// The JSONL sink seen only as a Sink: the stream gives it objects instead of encoded events.
-class ObjectsOnly : public Sink {
- public:
-  explicit ObjectsOnly(Sink* sink) : sink_(sink) {}
-  Status Write(const msgpack::object& event) override { return sink_->Write(event); }
-  Status Flush() override { return sink_->Flush(); }
-  Status Close() override { return sink_->Close(); }
-
- private:
-  Sink* sink_;
-};
 
 wire::Message Batch(uint32_t count, std::string body, uint64_t seq) {
   wire::Message m;
@@ -69,7 +58,7 @@ std::string JsonlOf(const std::vector<wire::Message>& messages, bool encoded, in
   Expect(fd >= 0);
   Result<std::unique_ptr<JsonlSink>> jsonl = JsonlSink::AdoptFd(dup(fd));
   Expect(jsonl.ok());
-  ObjectsOnly objects(jsonl->get());
+  testing::ObjectsOnly objects(jsonl->get());
   EventStream stream(encoded ? static_cast<Sink*>(jsonl->get()) : &objects,
                      [&](const std::string&) { ++*warnings; });
   for (const wire::Message& m : messages) Expect(stream.Deliver(m).ok());

@@ -9,6 +9,7 @@
 #include "sinks/event_fields.h"
 #include "sinks/json_writer.h"
 #include "sinks/jsonl_sink.h"
+#include "tests/sinks/objects_only.h"
 #include "tests/sinks/test_events.h"
 
 namespace sandtrace::sinks {
@@ -171,23 +172,11 @@ TEST(EventFieldsTest, TimestampsRoundTrip) {
 namespace sandtrace::sinks {
 namespace {
 
-// The JSONL sink seen only as a Sink: the stream gives it objects instead of encoded events.
-class ObjectsOnly : public Sink {
- public:
-  explicit ObjectsOnly(Sink* sink) : sink_(sink) {}
-  Status Write(const msgpack::object& event) override { return sink_->Write(event); }
-  Status Flush() override { return sink_->Flush(); }
-  Status Close() override { return sink_->Close(); }
-
- private:
-  Sink* sink_;
-};
-
 std::string JsonlOf(const std::vector<wire::Message>& messages, bool encoded,
                     const std::string& path, std::vector<std::string>* warnings) {
   Result<std::unique_ptr<JsonlSink>> jsonl = JsonlSink::OpenPath(path);
   EXPECT_TRUE(jsonl.ok());
-  ObjectsOnly objects(jsonl->get());
+  testing::ObjectsOnly objects(jsonl->get());
   EventStream stream(encoded ? static_cast<Sink*>(jsonl->get()) : &objects,
                      [&](const std::string& w) { warnings->push_back(w); });
   for (const wire::Message& m : messages) EXPECT_TRUE(stream.Deliver(m).ok());
