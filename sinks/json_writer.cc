@@ -288,6 +288,7 @@ class BytesToJson {
   // A string (str or bin) of `size` bytes at p_, quoted and escaped.
   Result Text(size_t size) {
     if (static_cast<size_t>(end_ - p_) < size) return kMalformed;
+    last_text_ = {reinterpret_cast<const char*>(p_), size};
     out_ = WriteString(p_, size);
     p_ += size;
     return kDone;
@@ -354,39 +355,17 @@ class BytesToJson {
     const bool visit = depth == 0 && visitor_ != nullptr;
     for (uint32_t i = 0; i < size; ++i) {
       if (i > 0) *out_++ = ',';
-      const uint8_t* key = p_;
+      const uint8_t key = p_ < end_ ? *p_ : 0;
       if (Result r = Key(); r != kDone) return r;
-      if (visit) VisitEntry(key);
+      // A str key (not a bin one), as MsgpackReader reads keys: its text is the last one read.
+      if (visit && ((key >= 0xa0 && key <= 0xbf) || (key >= 0xd9 && key <= 0xdb))) {
+        visitor_->Entry(last_text_, pos(), reinterpret_cast<const char*>(end_));
+      }
       *out_++ = ':';
       if (Result r = Value(depth + 1); r != kDone) return r;
     }
     *out_++ = '}';
     return kDone;
-  }
-
-  // Tells visitor_ about the entry whose key (already read, so well-formed) starts at `key`,
-  // when it is a str, as MsgpackReader reads keys.
-  void VisitEntry(const uint8_t* key) {
-    const uint8_t b = *key;
-    size_t size;
-    const uint8_t* text;
-    if (b >= 0xa0 && b <= 0xbf) {
-      size = b & 0x1f;
-      text = key + 1;
-    } else if (b == 0xd9) {
-      size = key[1];
-      text = key + 2;
-    } else if (b == 0xda) {
-      size = wire::LoadBigEndian<uint16_t>(key + 1);
-      text = key + 3;
-    } else if (b == 0xdb) {
-      size = wire::LoadBigEndian<uint32_t>(key + 1);
-      text = key + 5;
-    } else {
-      return;  // bin
-    }
-    visitor_->Entry({reinterpret_cast<const char*>(text), size}, pos(),
-                    reinterpret_cast<const char*>(end_));
   }
 
   // A str or bin key is written as its string; other keys are left to JsonEmitter.
@@ -420,6 +399,7 @@ class BytesToJson {
   const uint8_t* end_;
   char* out_;
   MapEntryVisitor* visitor_;
+  std::string_view last_text_;  // the last str or bin Text() wrote
 };
 
 // Tells `visitor` the entries of the map that `value` starts with, as BytesToJson does (for a
@@ -476,10 +456,6 @@ size_t AppendFirstJsonFromMsgpack(std::string_view msgpack, TextBuffer* out,
   AppendJson(object.get(), out);
   if (visitor != nullptr) VisitMapEntries(msgpack.substr(0, used), visitor);
   return used;
-}
-
-bool AppendJsonFromMsgpack(std::string_view msgpack, TextBuffer* out) {
-  return AppendFirstJsonFromMsgpack(msgpack, out, nullptr) == msgpack.size() && !msgpack.empty();
 }
 
 void AppendJson(const msgpack::object& object, std::string* out) {

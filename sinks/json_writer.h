@@ -41,9 +41,6 @@ class MapEntryVisitor {
 size_t AppendFirstJsonFromMsgpack(std::string_view msgpack, TextBuffer* out,
                                   MapEntryVisitor* visitor);
 
-// The same for `msgpack` holding exactly one value: false when it is not.
-bool AppendJsonFromMsgpack(std::string_view msgpack, TextBuffer* out);
-
 // Appends `bytes` as a quoted, escaped JSON string to `out`.
 void AppendJsonString(std::string_view bytes, TextBuffer* out);
 void AppendJsonString(std::string_view bytes, std::string* out);

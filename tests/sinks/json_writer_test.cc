@@ -212,12 +212,13 @@ namespace {
 
 using Packer = msgpack::packer<msgpack::sbuffer>;
 
-// AppendJsonFromMsgpack must give exactly AppendJson's text of the unpacked object.
+// AppendFirstJsonFromMsgpack must give exactly AppendJson's text of the unpacked object.
 void ExpectSameTranscoding(const msgpack::sbuffer& bytes) {
   const msgpack::object_handle object = msgpack::unpack(bytes.data(), bytes.size());
   TextBuffer from_bytes;
   from_bytes.Append("prefix");
-  ASSERT_TRUE(AppendJsonFromMsgpack({bytes.data(), bytes.size()}, &from_bytes));
+  ASSERT_EQ(AppendFirstJsonFromMsgpack({bytes.data(), bytes.size()}, &from_bytes, nullptr),
+            bytes.size());
   EXPECT_EQ(from_bytes.view(), "prefix" + ToJson(object.get()));
 }
 
@@ -309,11 +310,12 @@ TEST(JsonFromMsgpackTest, MalformedInputIsAnError) {
     std::unique_ptr<char[]> copy(new char[cut + 1]);
     std::memcpy(copy.get(), bytes.data(), cut);
     TextBuffer out;
-    EXPECT_FALSE(AppendJsonFromMsgpack({copy.get(), cut}, &out)) << "cut at " << cut;
+    EXPECT_EQ(AppendFirstJsonFromMsgpack({copy.get(), cut}, &out, nullptr), 0u) << "cut at " << cut;
   }
   TextBuffer out;
-  EXPECT_FALSE(AppendJsonFromMsgpack(std::string_view("\xc1", 1), &out));
-  EXPECT_FALSE(AppendJsonFromMsgpack(std::string_view("\x01\x02", 2), &out));  // two values
+  EXPECT_EQ(AppendFirstJsonFromMsgpack(std::string_view("\xc1", 1), &out, nullptr), 0u);
+  // Of two values, only the first is taken.
+  EXPECT_EQ(AppendFirstJsonFromMsgpack(std::string_view("\x01\x02", 2), &out, nullptr), 1u);
 }
 
 // A key that is a map whose key is a map, and so on: each level's text would be escaped once
