@@ -36,13 +36,6 @@ bool AccessMatches(std::string_view access, bool writes) {
   return access == "any" || (access == "write") == writes;
 }
 
-int32_t NumberOf(std::string_view name) {
-  for (int32_t nr = 0; nr <= kMaxSyscall; ++nr) {
-    if (kSyscallTable[nr].name == name) return nr;
-  }
-  return -1;
-}
-
 // "1.2.3.4:443", "[::1]:53", "/run/socket", "@abstract" into *out; false for families without
 // a decoded address.
 bool FormatAddress(const SocketAddress& addr, std::string* out) {
@@ -62,7 +55,7 @@ bool FormatAddress(const SocketAddress& addr, std::string* out) {
 
 RulesAnalyzer::RulesAnalyzer(const AnalysisConfig& config) {
   for (std::string_view name : kModifying) {
-    if (const int32_t nr = NumberOf(name); nr >= 0) modifies_.set(static_cast<size_t>(nr));
+    if (const int32_t nr = SyscallNumber(name); nr >= 0) modifies_.set(static_cast<size_t>(nr));
   }
   if (Result<GlobList> list = GlobList::Compile(config.allow_exec); list) allow_exec_ = *list;
   if (Result<GlobList> list = GlobList::Compile(config.write_allowed); list) {
@@ -80,7 +73,7 @@ RulesAnalyzer::RulesAnalyzer(const AnalysisConfig& config) {
     if (spec.kind == "file" && globs.size() != spec.paths.size()) continue;
     if (spec.kind == "file") file_globs.push_back(std::move(globs));
     for (const std::string& name : spec.syscalls) {
-      if (const int32_t nr = NumberOf(name); nr >= 0) rule.calls.set(static_cast<size_t>(nr));
+      if (const int32_t nr = SyscallNumber(name); nr >= 0) rule.calls.set(static_cast<size_t>(nr));
     }
     watched_ |= rule.calls;
     rules_.push_back(std::move(rule));

@@ -551,6 +551,14 @@ std::string SyscallName(int64_t nr) {
   return "syscall_" + std::to_string(nr);
 }
 
+int32_t SyscallNumber(std::string_view name) {
+  if (name.empty()) return -1;  // the table's gaps have no name
+  for (int32_t nr = 0; nr <= kMaxSyscall; ++nr) {
+    if (kSyscallTable[static_cast<size_t>(nr)].name == name) return nr;
+  }
+  return -1;
+}
+
 Category SyscallCategory(int64_t nr) {
   if (const SyscallInfo* info = FindSyscall(nr)) return info->category;
   if (nr < 0 || (nr & kX32Bit) == 0) return Category::kOther;

@@ -85,6 +85,9 @@ inline const SyscallInfo* FindSyscall(int64_t nr) {
 // The name of any number: the table's, "x32:NAME" for an x32 syscall, else "syscall_N".
 std::string SyscallName(int64_t nr);
 
+// The number of the table's syscall `name` ("openat"), or -1 when the table has none.
+int32_t SyscallNumber(std::string_view name);
+
 // The category of any number: the table's, the native equivalent's for an x32 syscall, else
 // kOther.
 Category SyscallCategory(int64_t nr);

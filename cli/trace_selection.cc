@@ -32,11 +32,18 @@ constexpr int kOpens[] = {SYS_open, SYS_openat, SYS_openat2, SYS_creat};
 constexpr int kAlwaysTraced[] = {SYS_execve, SYS_execveat, SYS_fork,
                                  SYS_vfork,  SYS_clone,    SYS_clone3};
 
-void AddCategory(Category category, std::vector<int>* out) {
+// Appends the number of every syscall the table names for which `wanted(nr, info)` holds.
+template <typename Predicate>
+void AddNamed(Predicate wanted, std::vector<int>* out) {
   for (int nr = 0; nr <= analyzer::kMaxSyscall; ++nr) {
-    const analyzer::SyscallInfo* info = analyzer::FindSyscall(nr);
-    if (info && !info->name.empty() && info->category == category) out->push_back(nr);
+    const analyzer::SyscallInfo& info = analyzer::kSyscallTable[static_cast<size_t>(nr)];
+    if (!info.name.empty() && wanted(nr, info)) out->push_back(nr);
   }
+}
+
+void AddCategory(Category category, std::vector<int>* out) {
+  AddNamed([&](int, const analyzer::SyscallInfo& info) { return info.category == category; },
+           out);
   if (category == Category::kFileWrite) out->insert(out->end(), std::begin(kOpens), std::end(kOpens));
 }
 
@@ -44,22 +51,12 @@ void AddCategory(Category category, std::vector<int>* out) {
 // name (a path argument), whatever they do with it (open, stat, exec, mount, ...), not the calls
 // on a descriptor (read, getdents64); strace's %desc: those that take a descriptor.
 void AddTaking(std::initializer_list<analyzer::ArgKind> kinds, std::vector<int>* out) {
-  for (int nr = 0; nr <= analyzer::kMaxSyscall; ++nr) {
-    const analyzer::SyscallInfo* info = analyzer::FindSyscall(nr);
-    if (info == nullptr || info->name.empty()) continue;
-    if (std::find_first_of(info->args.begin(), info->args.end(), kinds.begin(), kinds.end()) !=
-        info->args.end()) {
-      out->push_back(nr);
-    }
-  }
-}
-
-int NumberOf(std::string_view name) {
-  for (int nr = 0; nr <= analyzer::kMaxSyscall; ++nr) {
-    const analyzer::SyscallInfo* info = analyzer::FindSyscall(nr);
-    if (info && info->name == name) return nr;
-  }
-  return -1;
+  AddNamed(
+      [&](int, const analyzer::SyscallInfo& info) {
+        return std::find_first_of(info.args.begin(), info.args.end(), kinds.begin(),
+                                  kinds.end()) != info.args.end();
+      },
+      out);
 }
 
 void SortUnique(std::vector<int>* v) {
@@ -108,7 +105,7 @@ Result<std::vector<int>> SelectSyscalls(const std::string& selection) {
       }
     }
     if (!known) {
-      const int nr = NumberOf(item);
+      const int nr = analyzer::SyscallNumber(item);
       if (nr < 0) {
         return PlainError("--trace: unknown class or syscall \"" + std::string(item) +
                           "\" (classes: file, desc, file_read, file_write, file_metadata, "
@@ -122,11 +119,12 @@ Result<std::vector<int>> SelectSyscalls(const std::string& selection) {
   if (negated) {
     // Every syscall the table names but the listed ones ("!all": none of them).
     std::vector<int> others;
-    for (int nr = 0; nr <= analyzer::kMaxSyscall && !all; ++nr) {
-      const analyzer::SyscallInfo* info = analyzer::FindSyscall(nr);
-      if (info && !info->name.empty() && !std::binary_search(out.begin(), out.end(), nr)) {
-        others.push_back(nr);
-      }
+    if (!all) {
+      AddNamed(
+          [&](int nr, const analyzer::SyscallInfo&) {
+            return !std::binary_search(out.begin(), out.end(), nr);
+          },
+          &others);
     }
     out = std::move(others);
   } else if (all || (out.empty() && !none)) {
