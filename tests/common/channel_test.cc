@@ -31,6 +31,15 @@ class ChannelTest : public ::testing::Test {
   std::string endpoint_;
 };
 
+// The producers' last step: the end message, then Close waiting for the acknowledgement.
+void SendEndAndClose(Sender* tx) {
+  msgpack::sbuffer end;
+  EncodeEnd(End{}, &end);
+  ASSERT_TRUE(tx->Send(MessageType::kEnd, 1, end.data(), end.size()).ok());
+  Status closed = tx->Close(10000);
+  ASSERT_TRUE(closed.ok()) << closed.error().message();
+}
+
 TEST_F(ChannelTest, DeliversEveryMessageInOrderUnderBackpressure) {
   Result<Receiver> rx = Receiver::Bind(endpoint_);
   ASSERT_TRUE(rx.ok()) << rx.error().message();
@@ -44,11 +53,7 @@ TEST_F(ChannelTest, DeliversEveryMessageInOrderUnderBackpressure) {
       EncodeRecord(SpawnRecord{i, i, 1, false, 0}, &body);
       ASSERT_TRUE(tx->Send(MessageType::kRawBatch, 2, body.data(), body.size()).ok());
     }
-    msgpack::sbuffer end;
-    EncodeEnd(End{}, &end);
-    ASSERT_TRUE(tx->Send(MessageType::kEnd, 1, end.data(), end.size()).ok());
-    Status closed = tx->Close(10000);
-    ASSERT_TRUE(closed.ok()) << closed.error().message();
+    SendEndAndClose(&*tx);
   });
   usleep(200000);  // let the queue fill up before the receiver starts draining
   uint64_t records = 0;
@@ -91,10 +96,7 @@ TEST_F(ChannelTest, SendInPlaceReleasesEachBodyOnce) {
       const InPlaceBody in_place{bodies[i].data(), bodies[i].size(), release, &released[i]};
       ASSERT_TRUE(tx->SendInPlace(MessageType::kRawBatch, 1, in_place).ok());
     }
-    msgpack::sbuffer end;
-    EncodeEnd(End{}, &end);
-    ASSERT_TRUE(tx->Send(MessageType::kEnd, 1, end.data(), end.size()).ok());
-    ASSERT_TRUE(tx->Close(10000).ok());
+    SendEndAndClose(&*tx);
   });
   for (int i = 0; i < kMessages; ++i) {
     Message m;
