@@ -23,7 +23,8 @@ class EncodedSink {
   // Appends the event that `bytes` starts with (one MessagePack value, followed by the rest of
   // its batch), telling `visitor` the entries of its map. The output must be the same as
   // Sink::Write of the unpacked value. Returns the bytes the event took, 0 when it is malformed
-  // or cut (the pending output is then unspecified past where it stood).
+  // or cut (the pending output is then unspecified past where it stood). The sink may remember
+  // the visitor's Interest in a key from one event to the next.
   virtual size_t AppendEncoded(std::string_view bytes, MapEntryVisitor* visitor) = 0;
   // How much output is pending; CutPending(n) drops whatever was appended after it was n.
   virtual size_t pending() const = 0;

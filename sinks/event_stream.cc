@@ -73,15 +73,42 @@ ObservedKey KeyOf(std::string_view key) {
 
 // The value of TextField / BoolField / IntField for `key`: Field() semantics (the first STR key
 // that matches wins; a value of another type reads as the fallback).
+constexpr unsigned kTextKeys = kType | kSyscall | kAction | kRunId | kTimestamp;
+
+// The text field `key` (one of kTextKeys) of `out`.
+void SetText(ObservedKey key, std::string_view text, EventStream::Observed* out) {
+  switch (key) {
+    case kType:
+      out->type = text;
+      break;
+    case kSyscall:
+      out->syscall = text;
+      break;
+    case kAction:
+      out->action = text;
+      break;
+    case kRunId:
+      out->run_id = text;
+      break;
+    case kTimestamp:
+      out->timestamp = text;
+      break;
+    default:
+      break;
+  }
+}
+
 void SetObserved(ObservedKey key, const wire::MsgpackItem& value, EventStream::Observed* out) {
   using wire::MsgpackKind;
   const bool text = value.kind == MsgpackKind::kStr || value.kind == MsgpackKind::kBin;
   switch (key) {
-    case kType: out->type = text ? value.text() : ""; break;
-    case kSyscall: out->syscall = text ? value.text() : ""; break;
-    case kAction: out->action = text ? value.text() : ""; break;
-    case kRunId: out->run_id = text ? value.text() : ""; break;
-    case kTimestamp: out->timestamp = text ? value.text() : ""; break;
+    case kType:
+    case kSyscall:
+    case kAction:
+    case kRunId:
+    case kTimestamp:
+      SetText(key, text ? value.text() : "", out);
+      break;
     case kSuccess: out->success = value.kind == MsgpackKind::kBool ? value.boolean : true; break;
     case kThread: out->thread = value.kind == MsgpackKind::kBool && value.boolean; break;
     case kLostRecords:
@@ -97,10 +124,17 @@ void SetObserved(ObservedKey key, const wire::MsgpackItem& value, EventStream::O
 // the first str key that matches wins; a value of another type reads as the fallback.
 class FieldCollector final : public MapEntryVisitor {
  public:
-  void Entry(std::string_view key, const char* value, const char* end) override {
-    const ObservedKey which = KeyOf(key);
-    if (which == kNone || (seen_ & which) != 0) return;
+  uint8_t Interest(std::string_view key) const override { return KeyOf(key); }
+  void Entry(uint8_t interest, std::string_view, const char* value, const char* end) override {
+    const auto which = static_cast<ObservedKey>(interest);
+    if ((seen_ & which) != 0) return;
     seen_ |= which;
+    // Most values are a short str (a fixstr): read here, the rest by the reader.
+    const auto header = value < end ? static_cast<uint8_t>(*value) : 0;
+    if ((which & kTextKeys) != 0 && (header & 0xe0) == 0xa0 && (header & 0x1f) < end - value) {
+      SetText(which, {value + 1, static_cast<size_t>(header & 0x1f)}, &fields_);
+      return;
+    }
     wire::MsgpackReader in(value, end);
     wire::MsgpackItem item;
     if (in.Next(&item)) SetObserved(which, item, &fields_);
@@ -298,17 +332,9 @@ void EventStream::Observe(const Observed& event) {
   const std::string_view type = event.type;
   if (type == "syscall") {
     ++syscalls_;
-    // Runs of the same syscall are common (a loop, a directory walk): look up only a new name.
-    if (last_counts_ == nullptr || event.syscall != last_syscall_) {
-      auto it = per_syscall_.find(event.syscall);
-      if (it == per_syscall_.end()) {
-        it = per_syscall_.emplace(std::string(event.syscall), NameCounts{}).first;
-      }
-      last_syscall_ = it->first;
-      last_counts_ = &it->second;
-    }
-    ++last_counts_->calls;
-    if (!event.success) ++last_counts_->errors;
+    NameCounts& counts = CountsOf(event.syscall);
+    ++counts.calls;
+    if (!event.success) ++counts.errors;
     if (event.action == "deny") ++denied_;
   } else if (type == "process") {
     if (event.action == "spawn") {
@@ -323,6 +349,24 @@ void EventStream::Observe(const Observed& event) {
     if (!event.run_id.empty()) run_id_ = event.run_id;
     start_ns_ = ParseTimestamp(event.timestamp);
   }
+}
+
+EventStream::NameCounts& EventStream::CountsOf(std::string_view syscall) {
+  // A program uses a handful of syscalls over and over (a loop, a directory walk): the names
+  // seen last are looked at first, in order, before the map.
+  for (size_t i = 0; i < recent_.size(); ++i) {
+    if (recent_[i].counts != nullptr && recent_[i].name == syscall) {
+      const RecentName hit = recent_[i];
+      for (size_t j = i; j > 0; --j) recent_[j] = recent_[j - 1];
+      recent_[0] = hit;
+      return *hit.counts;
+    }
+  }
+  auto it = per_syscall_.find(syscall);
+  if (it == per_syscall_.end()) it = per_syscall_.emplace(std::string(syscall), NameCounts{}).first;
+  for (size_t j = recent_.size() - 1; j > 0; --j) recent_[j] = recent_[j - 1];
+  recent_[0] = RecentName{it->first, &it->second};
+  return it->second;
 }
 
 Status EventStream::Idle() {

@@ -7,6 +7,7 @@
 // "aborted", exit_code 1 and "incomplete": true.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -87,6 +88,8 @@ class EventStream {
   Status EndBatch(uint64_t typeless);
   Status WriteEvent(const msgpack::object& event);
   void Observe(const Observed& event);
+  // The counts of `syscall` in per_syscall_, new ones if it has none.
+  NameCounts& CountsOf(std::string_view syscall);
   msgpack::object_handle FallbackSummary(std::string_view reason) const;
   msgpack::object_handle SummaryWithOwnGaps() const;
 
@@ -108,8 +111,13 @@ class EventStream {
   uint64_t lost_records_seen_ = 0;  // from every gap event, the analyser's and ours
   uint64_t lost_records_here_ = 0;  // from our own gap events only
   std::map<std::string, NameCounts, std::less<>> per_syscall_;
-  std::string_view last_syscall_;        // a key of per_syscall_ (map nodes do not move)
-  NameCounts* last_counts_ = nullptr;    // its counts
+  // The syscall names counted last, most recent first: keys of per_syscall_ (map nodes do not
+  // move) and their counts.
+  struct RecentName {
+    std::string_view name;
+    NameCounts* counts = nullptr;
+  };
+  std::array<RecentName, 8> recent_{};
 };
 
 }  // namespace sandtrace::sinks

@@ -178,15 +178,22 @@ class BytesToJson {
   // Every input byte becomes at most 6 output bytes: an escaped string byte ("\u00XX"), or a
   // one-byte value with its separator ("false,"); longer items need less per byte.
   static constexpr size_t kMaxOutputPerByte = 6;
-  // Room for over-long stores: a short string is copied as one 16-byte block.
+  // Room for over-long stores: a string is copied in whole 16-byte blocks, a cached key's
+  // text as 32 bytes.
   static constexpr size_t kSlack = 64;
+  // The longest string copied in blocks; longer ones (rare: long paths) go through
+  // WriteEscaped, which need not start over when it meets a byte to escape.
+  static constexpr size_t kMaxBlockCopy = 64;
 
-  // `visitor` (may be null) is told the entries of the outermost map.
-  BytesToJson(const char* begin, const char* end, char* out, MapEntryVisitor* visitor)
+  // `visitor` (may be null) is told the entries of the outermost map; `keys` (may be null)
+  // holds the text of keys seen before.
+  BytesToJson(const char* begin, const char* end, char* out, MapEntryVisitor* visitor,
+              JsonKeyCache* keys)
       : p_(reinterpret_cast<const uint8_t*>(begin)),
         end_(reinterpret_cast<const uint8_t*>(end)),
         out_(out),
-        visitor_(visitor) {}
+        visitor_(visitor),
+        keys_(keys) {}
 
   Result Value(int depth) {
     if (p_ >= end_) return kMalformed;
@@ -312,24 +319,26 @@ class BytesToJson {
     return Fixed(&size) ? Ext(size) : kMalformed;
   }
 
-  // `"text"` at out_. A string of at most 16 plain bytes with 16 readable bytes from its start
-  // (true of every key and most values inside a batch) is copied as one block.
+  // `"text"` at out_. A string of at most kMaxBlockCopy bytes whose 16-byte blocks are readable
+  // (true of every key and most values inside a batch) and hold no byte to escape is copied
+  // block by block; a string of one block without a call.
   char* WriteString(const uint8_t* text, size_t size) {
     char* out = out_;
     *out++ = '"';
 #if defined(__SSE2__)
-    if (size <= 16 && static_cast<size_t>(end_ - text) >= 16) {
+    const size_t readable = static_cast<size_t>(end_ - text);
+    if (size <= 16 && readable >= 16) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text));
-      __m128i special = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));  // also every byte >= 0x80
-      special = _mm_or_si128(special, _mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
-      special = _mm_or_si128(special, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
-      special = _mm_or_si128(special, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
-      const unsigned in_text = (1u << size) - 1;
-      if ((static_cast<unsigned>(_mm_movemask_epi8(special)) & in_text) == 0) {
+      if ((ToEscape(v) & ((1u << size) - 1)) == 0) {
         _mm_storeu_si128(reinterpret_cast<__m128i*>(out), v);
         out += size;
         *out++ = '"';
         return out;
+      }
+    } else if (size <= kMaxBlockCopy && readable >= (size + 15) / 16 * 16) {
+      if (char* copied = CopyPlainBlocks(text, size, out)) {
+        *copied++ = '"';
+        return copied;
       }
     }
 #endif
@@ -338,34 +347,132 @@ class BytesToJson {
     return out;
   }
 
-  Result Array(uint32_t size, int depth) {
+#if defined(__SSE2__)
+  // A bit for each byte of `v` that JSON text must not hold as it is (control bytes, '"', '\\',
+  // DEL and every byte >= 0x80, which WriteEscaped checks as UTF-8).
+  static unsigned ToEscape(__m128i v) {
+    __m128i special = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));  // also every byte >= 0x80
+    special = _mm_or_si128(special, _mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+    special = _mm_or_si128(special, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    special = _mm_or_si128(special, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+    return static_cast<unsigned>(_mm_movemask_epi8(special));
+  }
+
+  // Copies `size` bytes, in whole 16-byte blocks (all readable), to `out` and returns the end of
+  // the copy; null when a byte needs escaping.
+  [[gnu::noinline]] static char* CopyPlainBlocks(const uint8_t* text, size_t size, char* out) {
+    for (size_t done = 0; done < size; done += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text + done));
+      unsigned found = ToEscape(v);
+      if (size - done < 16) found &= (1u << (size - done)) - 1;
+      if (found != 0) return nullptr;
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + done), v);
+    }
+    return out + size;
+  }
+#endif
+
+  // Containers stay out of line: inlined into Value, they would give every scalar's Value
+  // call their larger frame.
+  [[gnu::noinline]] Result Array(uint32_t size, int depth) {
     if (depth >= kMaxJsonDepth) return SkipNested(wire::MsgpackKind::kArray, size);
     *out_++ = '[';
     for (uint32_t i = 0; i < size; ++i) {
       if (i > 0) *out_++ = ',';
-      if (Result r = Value(depth + 1); r != kDone) return r;
+      if (Result r = Element(depth + 1); r != kDone) return r;
     }
     *out_++ = ']';
     return kDone;
   }
 
-  Result Map(uint32_t size, int depth) {
+  [[gnu::noinline]] Result Map(uint32_t size, int depth) {
     if (depth >= kMaxJsonDepth) return SkipNested(wire::MsgpackKind::kMap, size);
     *out_++ = '{';
-    const bool visit = depth == 0 && visitor_ != nullptr;
+    MapEntryVisitor* visitor = depth == 0 ? visitor_ : nullptr;
     for (uint32_t i = 0; i < size; ++i) {
       if (i > 0) *out_++ = ',';
-      const uint8_t key = p_ < end_ ? *p_ : 0;
-      if (Result r = Key(); r != kDone) return r;
-      // A str key (not a bin one), as MsgpackReader reads keys: its text is the last one read.
-      if (visit && ((key >= 0xa0 && key <= 0xbf) || (key >= 0xd9 && key <= 0xdb))) {
-        visitor_->Entry(last_text_, pos(), reinterpret_cast<const char*>(end_));
-      }
-      *out_++ = ':';
-      if (Result r = Value(depth + 1); r != kDone) return r;
+      const size_t position = depth == 0 ? JsonKeyCache::OuterPosition(i)
+                                         : JsonKeyCache::NestedPosition(nested_keys_++);
+      if (Result r = KeyAndColon(position, visitor); r != kDone) return r;
+      if (Result r = Element(depth + 1); r != kDone) return r;
     }
     *out_++ = '}';
     return kDone;
+  }
+
+  // A value inside a container: the common scalars (small integers, uint64, short strings,
+  // booleans) here, the rest through Value, whose larger frame they would pay on every call.
+  Result Element(int depth) {
+    if (end_ - p_ >= 9) {
+      const uint8_t b = *p_;
+      if (b <= 0x7f) {
+        ++p_;
+        return Unsigned(b);
+      }
+      if (b >= 0xa0 && b <= 0xbf) {
+        ++p_;
+        return Text(b & 0x1f);
+      }
+      if (b == 0xcf) {
+        const uint64_t v = wire::LoadBigEndian<uint64_t>(p_ + 1);
+        p_ += 9;
+        return Unsigned(v);
+      }
+      if (b == 0xc2 || b == 0xc3) {
+        ++p_;
+        return b == 0xc3 ? Literal("true", 4) : Literal("false", 5);
+      }
+    }
+    return Value(depth);
+  }
+
+  // A map key and its ':', from the key cache when the key's position there (a JsonKeyCache
+  // position) holds it, and into it otherwise. `visitor` (may be null) is told the entry when
+  // the key is a str.
+  Result KeyAndColon(size_t position, MapEntryVisitor* visitor) {
+    if (p_ >= end_) return kMalformed;
+    const uint8_t header = *p_;
+    const bool cacheable = keys_ != nullptr && position != JsonKeyCache::kNoPosition &&
+                           JsonKeyCache::Cacheable(header) && end_ - p_ >= 16;
+    if (cacheable) {
+      if (JsonKeyCache::Entry* hit = keys_->Find(position, p_)) {
+        std::memcpy(out_, hit->text, sizeof hit->text);
+        out_ += hit->text_size;
+        const std::string_view key(reinterpret_cast<const char*>(p_) + 1, header & 0x0f);
+        p_ += 1 + key.size();
+        if (visitor != nullptr) Visit(visitor, key, &hit->interest);
+        return kDone;
+      }
+    }
+    const uint8_t* key_start = p_;
+    char* text_start = out_;
+    if (Result r = Key(); r != kDone) return r;
+    *out_++ = ':';
+    JsonKeyCache::Entry* added = nullptr;
+    if (cacheable) {
+      added = keys_->Replace(position);
+      if (!JsonKeyCache::Remember(added, key_start,
+                                  {text_start, static_cast<size_t>(out_ - text_start)})) {
+        added = nullptr;
+      }
+    }
+    // A str key (not a bin one), as MsgpackReader reads keys: its text is the last one read.
+    if (visitor != nullptr &&
+        ((header >= 0xa0 && header <= 0xbf) || (header >= 0xd9 && header <= 0xdb))) {
+      int16_t not_kept = JsonKeyCache::kNotAsked;
+      Visit(visitor, last_text_, added != nullptr ? &added->interest : &not_kept);
+    }
+    return kDone;
+  }
+
+  // Tells `visitor` the entry whose value starts at p_, if it wants that key; `interest` is
+  // the remembered answer of Interest(key), asked now if it was not yet.
+  void Visit(MapEntryVisitor* visitor, std::string_view key, int16_t* interest) {
+    if (*interest == JsonKeyCache::kNotAsked) *interest = visitor->Interest(key);
+    if (*interest > 0) {
+      visitor->Entry(static_cast<uint8_t>(*interest), key, pos(),
+                     reinterpret_cast<const char*>(end_));
+    }
   }
 
   // A str or bin key is written as its string; other keys are left to JsonEmitter.
@@ -399,6 +506,8 @@ class BytesToJson {
   const uint8_t* end_;
   char* out_;
   MapEntryVisitor* visitor_;
+  JsonKeyCache* keys_;
+  size_t nested_keys_ = 0;      // keys of nested maps so far, for their JsonKeyCache positions
   std::string_view last_text_;  // the last str or bin Text() wrote
 };
 
@@ -411,7 +520,11 @@ void VisitMapEntries(std::string_view value, MapEntryVisitor* visitor) {
   for (uint32_t i = 0; i < map.size; ++i) {
     wire::MsgpackItem key;
     if (!in.Next(&key) || !in.SkipElements(key)) return;
-    if (key.kind == wire::MsgpackKind::kStr) visitor->Entry(key.text(), in.pos(), in.end());
+    if (key.kind == wire::MsgpackKind::kStr) {
+      if (const uint8_t interest = visitor->Interest(key.text()); interest > 0) {
+        visitor->Entry(interest, key.text(), in.pos(), in.end());
+      }
+    }
     wire::MsgpackItem item;
     if (!in.Next(&item) || !in.SkipElements(item)) return;
   }
@@ -425,9 +538,9 @@ void AppendJson(const msgpack::object& object, TextBuffer* out) {
 }
 
 size_t AppendFirstJsonFromMsgpack(std::string_view msgpack, TextBuffer* out,
-                                  MapEntryVisitor* visitor) {
+                                  MapEntryVisitor* visitor, JsonKeyCache* keys) {
   char* room = out->Reserve(BytesToJson::kMaxOutputPerByte * msgpack.size() + BytesToJson::kSlack);
-  BytesToJson fast(msgpack.data(), msgpack.data() + msgpack.size(), room, visitor);
+  BytesToJson fast(msgpack.data(), msgpack.data() + msgpack.size(), room, visitor, keys);
   switch (fast.Value(0)) {
     case BytesToJson::kDone:
       out->Commit(fast.out());

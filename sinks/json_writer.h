@@ -8,10 +8,12 @@
 // "null" (so that text stays as long as its MessagePack, give or take escapes).
 #pragma once
 
+#include <cstdint>
 #include <msgpack.hpp>
 #include <string>
 #include <string_view>
 
+#include "sinks/json_key_cache.h"
 #include "sinks/text_buffer.h"
 
 namespace sandtrace::sinks {
@@ -23,23 +25,29 @@ inline constexpr int kMaxJsonDepth = 64;
 void AppendJson(const msgpack::object& object, TextBuffer* out);
 void AppendJson(const msgpack::object& object, std::string* out);
 
-// Told the entries of a top-level map as it is transcoded: each key that is a MessagePack str,
-// and the bytes from the start of its value to the end of the input (the value and whatever
-// follows it). The JSONL sink's EventStream reads the few fields it counts this way, in the
-// same pass as the transcoding.
+// Told the entries of a top-level map as it is transcoded: for each key that is a MessagePack
+// str and that the visitor wants, the bytes from the start of its value to the end of the input
+// (the value and whatever follows it). The JSONL sink's EventStream reads the few fields it
+// counts this way, in the same pass as the transcoding.
 class MapEntryVisitor {
  public:
   virtual ~MapEntryVisitor() = default;
-  virtual void Entry(std::string_view key, const char* value, const char* end) = 0;
+  // What the visitor wants of `key`'s entries: 0 for nothing, otherwise a tag of its own that
+  // Entry gets back. It must depend on the key alone, and be the same for every visitor passed
+  // with one JsonKeyCache: the cache remembers the answer.
+  virtual uint8_t Interest(std::string_view key) const = 0;
+  virtual void Entry(uint8_t interest, std::string_view key, const char* value,
+                     const char* end) = 0;
 };
 
 // The same text straight from the MessagePack encoding of the first value in `msgpack` (others
 // may follow it: the rest of a batch), without building an object tree; only a value with a
 // map key that is neither str nor bin is unpacked first. When the value is a map, `visitor`
-// (may be null) is told its entries. Returns the number of bytes the value took, or 0 when it
-// is malformed or cut; `out` then holds a partial text after its former contents.
+// (may be null) is told its entries. `keys` (may be null) remembers key texts from one call to
+// the next. Returns the number of bytes the value took, or 0 when it is malformed or cut;
+// `out` then holds a partial text after its former contents.
 size_t AppendFirstJsonFromMsgpack(std::string_view msgpack, TextBuffer* out,
-                                  MapEntryVisitor* visitor);
+                                  MapEntryVisitor* visitor, JsonKeyCache* keys = nullptr);
 
 // Appends `bytes` as a quoted, escaped JSON string to `out`.
 void AppendJsonString(std::string_view bytes, TextBuffer* out);

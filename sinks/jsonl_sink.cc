@@ -73,7 +73,7 @@ Status JsonlSink::Write(const msgpack::object& event, std::string_view run_id) {
 }
 
 size_t JsonlSink::AppendEncoded(std::string_view bytes, MapEntryVisitor* visitor) {
-  const size_t used = AppendFirstJsonFromMsgpack(bytes, &buffer_, visitor);
+  const size_t used = AppendFirstJsonFromMsgpack(bytes, &buffer_, visitor, &keys_);
   if (used > 0) buffer_.Append('\n');
   return used;
 }

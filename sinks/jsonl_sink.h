@@ -52,6 +52,7 @@ class JsonlSink : public Sink, public EncodedSink {
   int fd_;
   std::string name_;  // for error messages: the path, or "fd N"
   TextBuffer buffer_;
+  JsonKeyCache keys_;  // of AppendEncoded's events
 };
 
 }  // namespace sandtrace::sinks

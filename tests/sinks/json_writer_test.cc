@@ -346,7 +346,8 @@ TEST(JsonFromMsgpackTest, KeysNestedInKeysStayShort) {
 // Keeps the first value each key was told with, as its JSON.
 class FirstEntries : public MapEntryVisitor {
  public:
-  void Entry(std::string_view key, const char* value, const char* end) override {
+  uint8_t Interest(std::string_view) const override { return 1; }
+  void Entry(uint8_t, std::string_view key, const char* value, const char* end) override {
     ++told;
     size_t used = 0;
     const msgpack::object_handle object = msgpack::unpack(value, end - value, used);
@@ -393,6 +394,109 @@ TEST(JsonFromMsgpackTest, VisitorIsToldTheOutermostStrEntries) {
     const msgpack::object_handle object = msgpack::unpack(bytes.data(), first);
     EXPECT_EQ(out.view(), ToJson(object.get()));
   }
+}
+
+// Through one JsonKeyCache, a stream of events of changing shapes (keys that come and go, keys
+// of the same prefix and other lengths, keys that need escaping, 15- and 16-byte keys, keys in
+// the last 16 bytes of the input) gives exactly the text without the cache.
+TEST(JsonKeyCacheTest, CachedKeysGiveTheSameText) {
+  std::mt19937 rng(11);
+  const std::vector<std::string> keys = {"pid",
+                                         "pidx",
+                                         "pi",
+                                         "a\"b",
+                                         "tab\tkey",
+                                         std::string(15, 'k'),
+                                         std::string(16, 'k'),
+                                         std::string(14, 'k') + "\x01",
+                                         "event_type",
+                                         "event_typf",
+                                         "",
+                                         "caf\xc3\xa9",
+                                         "\xff"};
+  JsonKeyCache cache;
+  for (int round = 0; round < 3000; ++round) {
+    msgpack::sbuffer bytes;
+    Packer p(bytes);
+    const uint32_t n = rng() % 6;
+    p.pack_map(n);
+    for (uint32_t i = 0; i < n; ++i) {
+      p.pack(keys[rng() % keys.size()]);
+      if (rng() % 4 == 0) {
+        p.pack_map(2);
+        p.pack(keys[rng() % keys.size()]);
+        p.pack(static_cast<int>(rng() % 100));
+        p.pack(keys[rng() % keys.size()]);
+        p.pack("v");
+      } else {
+        p.pack(static_cast<int>(i));
+      }
+    }
+    const msgpack::object_handle object = msgpack::unpack(bytes.data(), bytes.size());
+    TextBuffer cached;
+    ASSERT_EQ(AppendFirstJsonFromMsgpack({bytes.data(), bytes.size()}, &cached, nullptr, &cache),
+              bytes.size());
+    ASSERT_EQ(cached.view(), ToJson(object.get())) << "round " << round;
+  }
+  // Random values of every kind, keys of every kind included, through the same cache.
+  for (int round = 0; round < 3000; ++round) {
+    msgpack::sbuffer bytes;
+    Packer p(bytes);
+    PackRandom(rng, p, 0);
+    const msgpack::object_handle object = msgpack::unpack(bytes.data(), bytes.size());
+    TextBuffer cached;
+    ASSERT_EQ(AppendFirstJsonFromMsgpack({bytes.data(), bytes.size()}, &cached, nullptr, &cache),
+              bytes.size());
+    ASSERT_EQ(cached.view(), ToJson(object.get())) << "random round " << round;
+  }
+}
+
+// Counts what it is asked and told; wants the keys that start with 'w'.
+class CountingVisitor : public MapEntryVisitor {
+ public:
+  uint8_t Interest(std::string_view key) const override {
+    ++asked;
+    return !key.empty() && key[0] == 'w' ? 7 : 0;
+  }
+  void Entry(uint8_t interest, std::string_view key, const char*, const char*) override {
+    EXPECT_EQ(interest, 7);
+    told.emplace_back(key);
+  }
+  mutable int asked = 0;
+  std::vector<std::string> told;
+};
+
+// With a cache, the visitor's Interest in a key is asked once per key position, and Entry is
+// still told every wanted entry of every event, in order.
+TEST(JsonKeyCacheTest, InterestIsAskedOnceAndEntriesAreAllTold) {
+  JsonKeyCache cache;
+  CountingVisitor visitor;
+  for (int event = 0; event < 50; ++event) {
+    msgpack::sbuffer bytes;
+    Packer p(bytes);
+    p.pack_map(4);
+    p.pack("want");
+    p.pack(event);
+    p.pack("skip");
+    p.pack(true);
+    p.pack("nested");
+    p.pack_map(1);
+    p.pack("wanted_inside");  // a nested map's key: never told
+    p.pack(1);
+    p.pack(event % 2 == 0 ? "wide" : "narrow");  // two keys taking turns at one position
+    p.pack("x");
+    p.pack(std::string(16, ' '));  // the next value: 16 readable bytes after the last key
+    TextBuffer out;
+    AppendFirstJsonFromMsgpack({bytes.data(), bytes.size()}, &out, &visitor, &cache);
+  }
+  // want, skip, nested, wide and narrow: each asked once.
+  EXPECT_EQ(visitor.asked, 5);
+  std::vector<std::string> expected;
+  for (int event = 0; event < 50; ++event) {
+    expected.push_back("want");
+    if (event % 2 == 0) expected.push_back("wide");
+  }
+  EXPECT_EQ(visitor.told, expected);
 }
 
 }  // namespace
