@@ -382,7 +382,7 @@ Status Collector::Commit() {
   if (!dirty_ && !store_->in_transaction()) return {};
   if (Status s = store_->Begin(); !s) return s;
   for (size_t i = 0; i < jsonl_.size(); ++i) {
-    if (Status s = jsonl_[i]->Flush(); !s) return s;
+    if (Status s = jsonl_[i]->WriteOut(); !s) return s;
     Result<uint64_t> size = jsonl_[i]->FileSize();
     if (!size) return size.error();
     save_file_.BindText(1, jsonl_keys_[i]);

@@ -68,7 +68,7 @@ Status JsonlSink::Write(const msgpack::object& event, std::string_view run_id) {
     buffer_.Append('}');
   }
   buffer_.Append('\n');
-  if (buffer_.size() >= kJsonlBufferLimit) return Flush();
+  if (buffer_.size() >= kJsonlBufferLimit) return WriteOut();
   return {};
 }
 
@@ -79,6 +79,19 @@ size_t JsonlSink::AppendEncoded(std::string_view bytes, MapEntryVisitor* visitor
 }
 
 Status JsonlSink::Flush() {
+  if (buffer_.size() == 0) return {};
+  const auto now = std::chrono::steady_clock::now();
+  if (buffer_.size() >= kJsonlBufferLimit ||
+      (kept_since_ != decltype(kept_since_){} &&
+       now - kept_since_ >= std::chrono::milliseconds(kJsonlMaxDelayMs))) {
+    return WriteOut();
+  }
+  if (kept_since_ == decltype(kept_since_){}) kept_since_ = now;
+  return {};
+}
+
+Status JsonlSink::WriteOut() {
+  kept_since_ = {};
   size_t done = 0;
   Status result;
   if (fd_ < 0 && !buffer_.view().empty())
@@ -97,7 +110,7 @@ Status JsonlSink::Flush() {
 }
 
 Status JsonlSink::Close() {
-  Status flushed = Flush();
+  Status flushed = WriteOut();
   if (fd_ < 0) return flushed;
   const int fd = fd_;
   fd_ = -1;

@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <thread>
+
 #include "sinks/event_stream.h"
 #include "tests/sinks/test_events.h"
 
@@ -52,15 +55,41 @@ TEST_F(JsonlSinkTest, OneValidLinePerEventSummaryLast) {
   EXPECT_EQ(summaries, 1);
 }
 
-TEST_F(JsonlSinkTest, NothingIsWrittenBeforeTheBatchEnds) {
+// Lines go out in large writes: not per line, not at the end of every batch, but when the
+// stream pauses, when kJsonlBufferLimit bytes wait, at the end of a batch once the oldest line
+// has waited kJsonlMaxDelayMs, and at Close.
+TEST_F(JsonlSinkTest, LinesGoOutInLargeWritesButNeverWaitLong) {
   Result<std::unique_ptr<JsonlSink>> sink = JsonlSink::OpenPath(path_);
   ASSERT_TRUE(sink.ok());
+  JsonlSink& jsonl = **sink;
   msgpack::object_handle event = testing::ToObject(testing::SandboxEvent(kRun));
-  ASSERT_TRUE((*sink)->Write(event.get()).ok());
+  ASSERT_TRUE(jsonl.Write(event.get()).ok());
   EXPECT_EQ(ReadFile(path_), "");
-  ASSERT_TRUE((*sink)->Flush().ok());
+  ASSERT_TRUE(jsonl.Flush().ok());
+  EXPECT_EQ(ReadFile(path_), "") << "a batch's end alone writes nothing yet";
+  ASSERT_TRUE(jsonl.Idle().ok());
+  EXPECT_EQ(SplitLines(ReadFile(path_)).size(), 1u) << "a pause writes everything";
+
+  ASSERT_TRUE(jsonl.Write(event.get()).ok());
+  ASSERT_TRUE(jsonl.Flush().ok());
   EXPECT_EQ(SplitLines(ReadFile(path_)).size(), 1u);
-  ASSERT_TRUE((*sink)->Close().ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(kJsonlMaxDelayMs + 50));
+  ASSERT_TRUE(jsonl.Write(event.get()).ok());
+  ASSERT_TRUE(jsonl.Flush().ok());
+  EXPECT_EQ(SplitLines(ReadFile(path_)).size(), 3u) << "lines kept too long go at a batch's end";
+
+  msgpack::object_handle big = testing::ToObject(
+      testing::OpenatEvent(7, "/" + std::string(64 * 1024, 'p'), "O_RDONLY", 3, "file_read"));
+  size_t lines = 3;
+  while (SplitLines(ReadFile(path_)).size() == 3) {
+    ASSERT_TRUE(jsonl.Write(big.get()).ok());
+    ++lines;
+    ASSERT_LT(lines, 3 + kJsonlBufferLimit / (64 * 1024) + 2) << "the buffer never went out";
+  }
+  EXPECT_EQ(SplitLines(ReadFile(path_)).size(), lines) << "a full buffer goes out whole";
+  ASSERT_TRUE(jsonl.Write(event.get()).ok());
+  ASSERT_TRUE(jsonl.Close().ok());
+  EXPECT_EQ(SplitLines(ReadFile(path_)).size(), lines + 1);
 }
 
 TEST_F(JsonlSinkTest, GapAndFallbackSummaryWhenTheStreamBreaksOff) {
