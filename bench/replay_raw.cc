@@ -173,7 +173,7 @@ int Record(const std::string& path, std::vector<std::string> command) {
     }
     lost += message.lost_records;
     if (message.header.type == wire::MessageType::kRawBatch) records += message.header.count;
-    messages.push_back({message.header.type, message.header.count, std::move(message.body)});
+    messages.push_back({message.header.type, message.header.count, message.body.Take()});
     if (messages.back().type == wire::MessageType::kEnd) break;
   }
   int status = 0;

@@ -326,7 +326,7 @@ Status Collector::Handle(const std::string& identity, const wire::RemoteHeader& 
   if (header.type != wire::MessageType::kHello && !run->failed) {
     wire::Message message;
     message.header = {header.type, header.seq, header.first_index, header.count};
-    message.body.assign(static_cast<const char*>(body.data()), body.size());
+    message.body = std::string(static_cast<const char*>(body.data()), body.size());
     message.lost_records = header.lost_records;
     message.lost_messages = header.lost_messages;
     if (Status s = run->stream->Deliver(message); !s) Fail(run, s.error());

@@ -199,8 +199,8 @@ Status Publisher::Pull() {
     }
     if (!*got) return {};
     const bool end = message.header.type == wire::MessageType::kEnd;
-    Enqueue(message.header.type, message.header.count, std::move(message.body),
-            message.lost_records, message.lost_messages);
+    Enqueue(message.header.type, message.header.count, message.body.Take(), message.lost_records,
+            message.lost_messages);
     if (end) upstream_ended_ = true;
   }
   return {};

@@ -182,6 +182,20 @@ Receiver::~Receiver() = default;
 
 void* Receiver::poll_handle() const { return impl_->socket.handle(); }
 
+std::string& MessageBody::text() {
+  if (frame_) {
+    owned_.assign(static_cast<const char*>(frame_.get()), frame_size_);
+    frame_.reset();
+  }
+  return owned_;
+}
+
+std::string MessageBody::Take() {
+  std::string bytes = std::move(text());
+  owned_.clear();
+  return bytes;
+}
+
 Result<bool> Receiver::Receive(Message* out, int timeout_ms) {
   zmq::message_t head;
   zmq::message_t body;
@@ -204,7 +218,11 @@ Result<bool> Receiver::Receive(Message* out, int timeout_ms) {
   Result<Header> header = DecodeHeader(head.data(), head.size());
   if (!header) return header.error();
   out->header = *header;
-  out->body.assign(static_cast<const char*>(body.data()), body.size());
+  // The frame itself becomes the body: kept alive by the body, not copied.
+  auto frame = std::make_shared<zmq::message_t>(std::move(body));
+  const void* bytes = frame->data();
+  const size_t size = frame->size();
+  out->body.SetFrame(std::shared_ptr<const void>(std::move(frame), bytes), size);
   out->lost_messages = header->seq > expected_seq_ ? header->seq - expected_seq_ : 0;
   out->lost_records =
       header->first_index > expected_index_ ? header->first_index - expected_index_ : 0;

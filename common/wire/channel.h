@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/result.h"
 #include "common/wire/records.h"
@@ -76,11 +77,48 @@ class Sender {
   bool end_sent_ = false;
 };
 
+// The body of a message: the bytes a Receiver got, kept where ZeroMQ received them (no copy)
+// until the body is received into again or destroyed; or bytes of its own (tests, recordings).
+class MessageBody {
+ public:
+  MessageBody() = default;
+  MessageBody(std::string bytes) : owned_(std::move(bytes)) {}
+  MessageBody& operator=(std::string bytes) {
+    frame_.reset();
+    owned_ = std::move(bytes);
+    return *this;
+  }
+
+  const char* data() const {
+    return frame_ ? static_cast<const char*>(frame_.get()) : owned_.data();
+  }
+  size_t size() const { return frame_ ? frame_size_ : owned_.size(); }
+  bool empty() const { return size() == 0; }
+  std::string_view view() const { return {data(), size()}; }
+
+  // The bytes as a string of the body's own, to change or keep (a received frame is copied).
+  std::string& text();
+  // Takes the bytes out as a string (a received frame is copied); the body is left empty.
+  std::string Take();
+
+  // A received frame: `bytes` points into what `frame` keeps alive.
+  void SetFrame(std::shared_ptr<const void> bytes, size_t size) {
+    frame_ = std::move(bytes);
+    frame_size_ = size;
+    owned_.clear();
+  }
+
+ private:
+  std::string owned_;
+  std::shared_ptr<const void> frame_;  // when set, the body is frame_size_ bytes at frame_
+  size_t frame_size_ = 0;
+};
+
 // One received message. `lost_records` / `lost_messages` are non-zero when messages were
 // missing between the previous message and this one.
 struct Message {
   Header header;
-  std::string body;
+  MessageBody body;
   uint64_t lost_messages = 0;
   uint64_t lost_records = 0;
 };

@@ -187,15 +187,15 @@ std::string JsonlOf(const std::vector<wire::Message>& messages, bool encoded,
 // Everything but the fallback summary's clock: the same bytes and warnings either way.
 TEST(EventStreamTest, EncodedEventsGiveTheSameJsonlAsObjects) {
   wire::Message broken = BatchMessage({testing::SyscallEvent(10, "read", "file_read", 5)}, 2, 6);
-  broken.body.resize(broken.body.size() - 1);
+  broken.body.text().resize(broken.body.size() - 1);
   wire::Message trailing = BatchMessage({testing::SyscallEvent(10, "read", "file_read", 5)}, 3, 7);
-  trailing.body.push_back('\0');
+  trailing.body.text().push_back('\0');
   // Cut in its last event, after events (a summary among them) that read well: lost whole.
   wire::Message cut_late = BatchMessage(
       {testing::SyscallEvent(10, "read", "file_read", 5), testing::SummaryEvent(kRun, 77),
        testing::SyscallEvent(10, "close", "other", 0)},
       1, 3);
-  cut_late.body.resize(cut_late.body.size() - 2);
+  cut_late.body.text().resize(cut_late.body.size() - 2);
   wire::Message after_loss = BatchMessage({testing::GapEvent("tracer->analyzer", 3, 1),
                                            testing::SyscallEvent(10, "write", "file_write", 5)},
                                           9, 20);
@@ -268,7 +268,7 @@ TEST(EventStreamTest, DamagedBatchesGiveTheSameJsonlAsObjects) {
   testing::TempDir dir;
   for (int round = 0; round < 1500; ++round) {
     wire::Message damaged = clean;
-    std::string& body = damaged.body;
+    std::string& body = damaged.body.text();
     for (unsigned n = 1 + rng() % 3; n > 0; --n) {
       const size_t at = rng() % body.size();
       switch (rng() % 4) {

@@ -335,7 +335,7 @@ wire::Message EndMessage(uint64_t seq, uint64_t first_index) {
   m.header = wire::Header{wire::MessageType::kEnd, seq, first_index, 1};
   msgpack::sbuffer buffer;
   wire::EncodeEnd(wire::End{}, &buffer);
-  m.body.assign(buffer.data(), buffer.size());
+  m.body = std::string(buffer.data(), buffer.size());
   return m;
 }
 
