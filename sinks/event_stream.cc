@@ -71,8 +71,7 @@ ObservedKey KeyOf(std::string_view key) {
   return kNone;
 }
 
-// The value of TextField / BoolField / IntField for `key`: Field() semantics (the first STR key
-// that matches wins; a value of another type reads as the fallback).
+// The keys whose value is text.
 constexpr unsigned kTextKeys = kType | kSyscall | kAction | kRunId | kTimestamp;
 
 // The text field `key` (one of kTextKeys) of `out`.
@@ -98,6 +97,8 @@ void SetText(ObservedKey key, std::string_view text, EventStream::Observed* out)
   }
 }
 
+// The value of TextField / BoolField / IntField for `key`: Field() semantics (the first STR key
+// that matches wins; a value of another type reads as the fallback).
 void SetObserved(ObservedKey key, const wire::MsgpackItem& value, EventStream::Observed* out) {
   using wire::MsgpackKind;
   const bool text = value.kind == MsgpackKind::kStr || value.kind == MsgpackKind::kBin;
