@@ -26,7 +26,7 @@ Stage::Stage(wire::Receiver input, std::vector<wire::Sender> outputs, PluginHost
       options_(options) {}
 
 Status Stage::Run(const volatile std::sig_atomic_t* stop) {
-  wire::Message message;  // one for all: its body keeps its memory from message to message
+  wire::Message message;  // one for all: it holds the last received frame
   while (!analyzer_.finished() && *stop == 0) {
     Result<bool> got = input_.Receive(&message, options_.poll_ms);
     if (!got) {

@@ -42,7 +42,7 @@ Status PumpEvents(wire::Receiver* receiver, EventStream* stream) {
   Status first_error;
   bool draining = false;
   std::string reason = "the event stream ended without a summary";
-  wire::Message message;  // one for every batch: its body keeps its memory
+  wire::Message message;  // one for every batch: it holds the last received frame
   for (;;) {
     if (g_terminate) draining = true;
     Result<bool> got = receiver->Receive(&message, draining ? kDrainQuietMs : kPollMs);
