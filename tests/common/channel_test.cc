@@ -112,6 +112,39 @@ TEST_F(ChannelTest, SendInPlaceReleasesEachBodyOnce) {
   for (int i = 0; i < kMessages; ++i) EXPECT_EQ(released[i].load(), 1) << "body " << i;
 }
 
+// A received body is the received frame itself: it stays valid while its Message lives (tiny
+// bodies that ZeroMQ keeps inside the message object included), and a copy of it can be
+// changed or taken out.
+TEST_F(ChannelTest, ReceivedBodiesAreKeptUntilTheirMessageGoes) {
+  Result<Receiver> rx = Receiver::Bind(endpoint_);
+  ASSERT_TRUE(rx.ok());
+  const std::vector<std::string> sent = {"", "tiny", std::string(1000, 'm'),
+                                         std::string(300000, 'L'), "last"};
+  std::thread producer([&] {
+    Result<Sender> tx = Sender::Connect(endpoint_);
+    ASSERT_TRUE(tx.ok());
+    for (const std::string& body : sent) {
+      ASSERT_TRUE(tx->Send(MessageType::kRawBatch, 0, body.data(), body.size()).ok());
+    }
+    SendEndAndClose(&*tx);
+  });
+  std::vector<Message> kept(sent.size());
+  for (Message& m : kept) ASSERT_TRUE(rx->Receive(&m, 10000).ok());
+  Message end;
+  ASSERT_TRUE(rx->Receive(&end, 10000).ok());
+  producer.join();
+  for (size_t i = 0; i < sent.size(); ++i) EXPECT_EQ(kept[i].body.view(), sent[i]) << i;
+
+  std::string& copy = kept[3].body.text();  // now a string of its own
+  copy[0] = 'x';
+  EXPECT_EQ(kept[3].body.view(), "x" + sent[3].substr(1));
+  EXPECT_EQ(kept[2].body.Take(), sent[2]);
+  EXPECT_TRUE(kept[2].body.empty());
+  kept[1].body = std::string("replaced");
+  EXPECT_EQ(kept[1].body.view(), "replaced");
+  EXPECT_EQ(kept[4].body.view(), "last");
+}
+
 TEST_F(ChannelTest, ReceiveTimesOutWithoutMessage) {
   Result<Receiver> rx = Receiver::Bind(endpoint_);
   ASSERT_TRUE(rx.ok());
