@@ -212,3 +212,38 @@ def test_sqlite_output_for_a_failing_command(tmp_path):
     with st.sqlite_connect(db) as conn:
         (code,) = conn.execute("SELECT exit_code FROM runs").fetchone()
     assert code == 143
+
+
+def test_jsonl_lines_reach_the_file_while_the_command_runs(tmp_path):
+    """The JSONL sink buffers lines for large writes, but a slow trace still reaches the file
+    as it runs (within about 300 ms), not only at the end: `tail -f` follows it."""
+    import json
+    import time
+    out = tmp_path / "live.jsonl"
+    marker = tmp_path / "done"
+    # A few syscalls, then a long quiet wait, then the end.
+    script = f"echo start; sleep 3; : > {marker}"
+    proc = subprocess.Popen(
+        [str(a) for a in st.sandtrace_args("-o", out, command=["/bin/sh", "-c", script])],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        seen = []
+        deadline = time.monotonic() + 2.5
+        while time.monotonic() < deadline and proc.poll() is None:
+            if out.exists():
+                seen = [json.loads(line) for line in out.read_text().splitlines()
+                        if line.endswith("}")]
+                if any(ev["event_type"] == "syscall" for ev in seen):
+                    break
+            time.sleep(0.05)
+        assert proc.poll() is None and not marker.exists(), "the command ended too early"
+        assert seen and seen[0]["event_type"] == "sandbox", seen[:1]
+        assert any(ev["event_type"] == "syscall" for ev in seen), \
+            "no syscall line reached the file while the command ran"
+        assert proc.wait(timeout=st.DEFAULT_TIMEOUT) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    events = st.load_jsonl(out)
+    assert st.summary(events)["exit_code"] == 0
