@@ -2,9 +2,11 @@
 
 Issue "Pipeline core", point 5: schema, -o -, several outputs at once, SQLite runs appended.
 """
+import json
 import os
 import shutil
 import subprocess
+import time
 
 import sandtrace_fixtures as st
 
@@ -217,8 +219,6 @@ def test_sqlite_output_for_a_failing_command(tmp_path):
 def test_jsonl_lines_reach_the_file_while_the_command_runs(tmp_path):
     """The JSONL sink buffers lines for large writes, but a slow trace still reaches the file
     as it runs (within about 300 ms), not only at the end: `tail -f` follows it."""
-    import json
-    import time
     out = tmp_path / "live.jsonl"
     marker = tmp_path / "done"
     # A few syscalls, then a long quiet wait, then the end.
