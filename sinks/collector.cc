@@ -115,7 +115,7 @@ class Collector {
   // Receives one message if there is one: false when none was waiting.
   Result<bool> ReceiveOne();
   Status Handle(const std::string& identity, const wire::RemoteHeader& header,
-                const zmq::message_t& body);
+                zmq::message_t&& body);
   // The run of `header`, loading it from the database if needed; nullptr for a finished run
   // (acknowledged again here).
   Result<Run*> FindRun(const std::string& identity, const wire::RemoteHeader& header);
@@ -296,7 +296,7 @@ void Collector::Finish(Run* run, std::string_view reason) {
 }
 
 Status Collector::Handle(const std::string& identity, const wire::RemoteHeader& header,
-                         const zmq::message_t& body) {
+                         zmq::message_t&& body) {
   Result<Run*> found = FindRun(identity, header);
   if (!found) return found.error();
   Run* run = *found;
@@ -326,7 +326,7 @@ Status Collector::Handle(const std::string& identity, const wire::RemoteHeader& 
   if (header.type != wire::MessageType::kHello && !run->failed) {
     wire::Message message;
     message.header = {header.type, header.seq, header.first_index, header.count};
-    message.body = std::string(static_cast<const char*>(body.data()), body.size());
+    message.body.Adopt(std::move(body));
     message.lost_records = header.lost_records;
     message.lost_messages = header.lost_messages;
     if (Status s = run->stream->Deliver(message); !s) Fail(run, s.error());
@@ -374,7 +374,7 @@ Result<bool> Collector::ReceiveOne() {
     Say("dropping a message: " + header.error().message());
     return true;
   }
-  if (Status s = Handle(identity.to_string(), *header, body); !s) return s.error();
+  if (Status s = Handle(identity.to_string(), *header, std::move(body)); !s) return s.error();
   return true;
 }
 

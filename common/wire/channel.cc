@@ -190,6 +190,14 @@ std::string& MessageBody::text() {
   return owned_;
 }
 
+void MessageBody::Adopt(zmq::message_t&& frame) {
+  auto kept = std::make_shared<zmq::message_t>(std::move(frame));
+  const void* bytes = kept->data();
+  frame_size_ = kept->size();
+  frame_ = std::shared_ptr<const void>(std::move(kept), bytes);  // points into what it keeps
+  owned_.clear();
+}
+
 std::string MessageBody::Take() {
   std::string bytes = std::move(text());
   owned_.clear();
@@ -218,11 +226,7 @@ Result<bool> Receiver::Receive(Message* out, int timeout_ms) {
   Result<Header> header = DecodeHeader(head.data(), head.size());
   if (!header) return header.error();
   out->header = *header;
-  // The frame itself becomes the body: kept alive by the body, not copied.
-  auto frame = std::make_shared<zmq::message_t>(std::move(body));
-  const void* bytes = frame->data();
-  const size_t size = frame->size();
-  out->body.SetFrame(std::shared_ptr<const void>(std::move(frame), bytes), size);
+  out->body.Adopt(std::move(body));
   out->lost_messages = header->seq > expected_seq_ ? header->seq - expected_seq_ : 0;
   out->lost_records =
       header->first_index > expected_index_ ? header->first_index - expected_index_ : 0;

@@ -101,12 +101,8 @@ class MessageBody {
   // Takes the bytes out as a string (a received frame is copied); the body is left empty.
   std::string Take();
 
-  // A received frame: `bytes` points into what `frame` keeps alive.
-  void SetFrame(std::shared_ptr<const void> bytes, size_t size) {
-    frame_ = std::move(bytes);
-    frame_size_ = size;
-    owned_.clear();
-  }
+  // A received frame becomes the body, kept alive by it instead of copied.
+  void Adopt(zmq::message_t&& frame);
 
  private:
   std::string owned_;
