@@ -355,19 +355,23 @@ void EventStream::Observe(const Observed& event) {
 EventStream::NameCounts& EventStream::CountsOf(std::string_view syscall) {
   // A program uses a handful of syscalls over and over (a loop, a directory walk): the names
   // seen last are looked at first, in order, before the map.
-  for (size_t i = 0; i < recent_.size(); ++i) {
-    if (recent_[i].counts != nullptr && recent_[i].name == syscall) {
-      const RecentName hit = recent_[i];
-      for (size_t j = i; j > 0; --j) recent_[j] = recent_[j - 1];
-      recent_[0] = hit;
-      return *hit.counts;
-    }
+  size_t at = 0;
+  while (at < recent_.size() && !(recent_[at].counts != nullptr && recent_[at].name == syscall)) {
+    ++at;
   }
-  auto it = per_syscall_.find(syscall);
-  if (it == per_syscall_.end()) it = per_syscall_.emplace(std::string(syscall), NameCounts{}).first;
-  for (size_t j = recent_.size() - 1; j > 0; --j) recent_[j] = recent_[j - 1];
-  recent_[0] = RecentName{it->first, &it->second};
-  return it->second;
+  RecentName found;
+  if (at < recent_.size()) {
+    found = recent_[at];
+  } else {
+    auto it = per_syscall_.find(syscall);
+    if (it == per_syscall_.end())
+      it = per_syscall_.emplace(std::string(syscall), NameCounts{}).first;
+    found = RecentName{it->first, &it->second};
+    at = recent_.size() - 1;  // the least recent name goes
+  }
+  for (size_t j = at; j > 0; --j) recent_[j] = recent_[j - 1];
+  recent_[0] = found;
+  return *found.counts;
 }
 
 Status EventStream::Idle() {

@@ -9,7 +9,7 @@
 // A position is the key's index in the outermost map, or for keys of nested maps, their count
 // from the event's first nested map on (so that the decoded arguments, which differ from one
 // syscall to the next, do not shift the outermost keys). Each position keeps its two most
-// recent keys. Only fixstr keys of at most kMaxKeyBytes bytes whose JSON needs no escape are
+// recent keys. Only fixstr keys of at most 15 bytes (Cacheable) whose JSON needs no escape are
 // kept.
 #pragma once
 
@@ -29,9 +29,7 @@ class JsonKeyCache {
  public:
   static constexpr size_t kPositions = 48;
   static constexpr size_t kOuter = 24;  // positions of the outermost map's keys
-  static constexpr size_t kWays = 2;    // Find looks at both
-  // A fixstr's header and text fit in 16 bytes.
-  static constexpr size_t kMaxKeyBytes = 15;
+  static constexpr size_t kWays = 2;
   static constexpr int16_t kNotAsked = -1;
 
   struct Entry {
@@ -42,7 +40,8 @@ class JsonKeyCache {
     int16_t interest = kNotAsked;  // MapEntryVisitor::Interest of the key
   };
 
-  // True when the byte is a fixstr header short enough for the cache.
+  // True when the byte is the header of a fixstr of at most 15 bytes: header and text fit the
+  // 16 bytes of an Entry.
   static bool Cacheable(uint8_t header) { return (header & 0xf0) == 0xa0; }
 
   // The position of the outermost map's key number `index`, and of the nested maps' key number
@@ -55,6 +54,7 @@ class JsonKeyCache {
 
   // The entry at `position` that holds the key starting at `key` (16 readable bytes), or null.
   Entry* Find(size_t position, const uint8_t* key) {
+    static_assert(kWays == 2, "Find looks at exactly two ways");
     std::array<Entry, kWays>& ways = entries_[position];
     if (Holds(ways[0], key)) return &ways[0];
     return Holds(ways[1], key) ? &ways[1] : nullptr;

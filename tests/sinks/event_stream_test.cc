@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -98,6 +99,41 @@ TEST(EventStreamTest, MalformedBodyIsCountedAsLost) {
   EXPECT_NE(sink.lines[0].find(R"("lost_records":3,"lost_messages":1)"), std::string::npos);
   EXPECT_NE(sink.lines[1].find(R"("lost_records":1,"lost_messages":0)"), std::string::npos);
   EXPECT_EQ(warnings.size(), 2u);
+}
+
+// More syscall names than the stream keeps among its most recent, in a random order: each
+// name's calls and errors still add up (the fallback summary's syscall_counts / error_counts).
+TEST(EventStreamTest, FallbackCountsHoldForManyNamesInAnyOrder) {
+  RecordingSink sink;
+  EventStream stream(&sink, [](const std::string&) {});
+  const std::vector<std::string> names = {"read",  "write",  "openat", "close",   "fstat",
+                                          "mmap",  "brk",    "ioctl",  "pread64", "access",
+                                          "pipe2", "select", "dup2"};
+  std::map<std::string, std::pair<int, int>> expected;  // name: calls, errors
+  std::mt19937 rng(5);
+  std::vector<Value> events = {testing::SandboxEvent(kRun)};
+  for (int i = 0; i < 600; ++i) {
+    // Runs of one name and jumps between many, as programs do.
+    const std::string& name = names[rng() % 3 == 0 ? rng() % names.size() : rng() % 4];
+    const bool failed = rng() % 5 == 0;
+    events.push_back(testing::SyscallEvent(10, name, "other", failed ? -1 : 0, "allow", {},
+                                           failed ? "EPERM" : ""));
+    ++expected[name].first;
+    expected[name].second += failed;
+  }
+  ASSERT_TRUE(stream.Deliver(BatchMessage(events)).ok());
+  ASSERT_TRUE(stream.Finish("cut").ok());
+  std::string calls = R"("syscall_counts":{)", errors = R"("error_counts":{)";
+  for (const auto& [name, counts] : expected) {
+    calls += "\"" + name + "\":" + std::to_string(counts.first) + ",";
+    if (counts.second > 0) errors += "\"" + name + "\":" + std::to_string(counts.second) + ",";
+  }
+  calls.back() = '}';
+  errors.back() = '}';
+  const std::string& summary = sink.lines.back();
+  EXPECT_NE(summary.find(calls), std::string::npos) << calls << "\n" << summary;
+  EXPECT_NE(summary.find(errors), std::string::npos) << errors << "\n" << summary;
+  EXPECT_NE(summary.find(R"("total_syscalls":600,)"), std::string::npos) << summary;
 }
 
 TEST(EventStreamTest, FallbackSummaryWhenTheAnalyserNeverSentOne) {
