@@ -82,16 +82,15 @@ Status JsonlSink::Flush() {
   if (buffer_.size() == 0) return {};
   const auto now = std::chrono::steady_clock::now();
   if (buffer_.size() >= kJsonlBufferLimit ||
-      (kept_since_ != decltype(kept_since_){} &&
-       now - kept_since_ >= std::chrono::milliseconds(kJsonlMaxDelayMs))) {
+      (kept_since_ && now - *kept_since_ >= std::chrono::milliseconds(kJsonlMaxDelayMs))) {
     return WriteOut();
   }
-  if (kept_since_ == decltype(kept_since_){}) kept_since_ = now;
+  if (!kept_since_) kept_since_ = now;
   return {};
 }
 
 Status JsonlSink::WriteOut() {
-  kept_since_ = {};
+  kept_since_.reset();
   size_t done = 0;
   Status result;
   if (fd_ < 0 && !buffer_.view().empty())

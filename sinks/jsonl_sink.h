@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -63,8 +64,8 @@ class JsonlSink : public Sink, public EncodedSink {
   int fd_;
   std::string name_;  // for error messages: the path, or "fd N"
   TextBuffer buffer_;
-  // When Flush first kept the buffer's lines (none kept: the epoch).
-  std::chrono::steady_clock::time_point kept_since_{};
+  // When Flush first kept the buffer's lines (none while nothing is kept).
+  std::optional<std::chrono::steady_clock::time_point> kept_since_;
   JsonKeyCache keys_;  // of AppendEncoded's events
 };
 
