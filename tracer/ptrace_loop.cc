@@ -105,6 +105,25 @@ std::vector<pid_t> OwnChildren() {
   return pids;
 }
 
+// Syscalls after whose entry the tracee usually blocks or runs long (a new program, waiting for
+// a child, a timer, a peer): the tracer sleeps at once instead of polling for their exit.
+SyscallSet LongSyscalls() {
+  SyscallSet set;
+  for (int nr : {SYS_execve,       SYS_execveat,      SYS_vfork,
+                 SYS_wait4,        SYS_waitid,        SYS_futex,
+                 SYS_poll,         SYS_ppoll,         SYS_select,
+                 SYS_pselect6,     SYS_epoll_wait,    SYS_epoll_pwait,
+                 SYS_epoll_pwait2, SYS_nanosleep,     SYS_clock_nanosleep,
+                 SYS_pause,        SYS_rt_sigsuspend, SYS_rt_sigtimedwait,
+                 SYS_accept,       SYS_accept4,       SYS_msgrcv,
+                 SYS_semtimedop,   SYS_io_getevents,  SYS_io_uring_enter}) {
+    set.Set(nr);
+  }
+  return set;
+}
+
+const SyscallSet kLongSyscalls = LongSyscalls();
+
 // The tracer's tick (timeout, stragglers, stale batches): every 100 ms.
 constexpr suseconds_t kTickUs = 100'000;
 
@@ -201,7 +220,7 @@ LoopResult PtraceLoop::Run(pid_t root, pid_t init) {
       g_tick = 0;
       Tick();
     }
-    got = waitpid(-1, &status, __WALL);
+    got = waiter_.Wait(&status);
     if (got < 0) {
       if (errno == EINTR) continue;
       break;  // ECHILD: nothing left to trace or reap
@@ -218,6 +237,14 @@ LoopResult PtraceLoop::Run(pid_t root, pid_t init) {
   }
   return result_;
 }
+
+pid_t PtraceLoop::WaitpidSource::Poll(int* status) { return waitpid(-1, status, __WALL | WNOHANG); }
+
+pid_t PtraceLoop::WaitpidSource::Sleep(int* status) { return waitpid(-1, status, __WALL); }
+
+uint64_t PtraceLoop::WaitpidSource::NowNs() const { return clock->MonotonicNs(); }
+
+bool PtraceLoop::WaitpidSource::Interrupted() const { return g_tick != 0 || g_stop_signal != 0; }
 
 void PtraceLoop::Tick() {
   if (deadline_mono_ns_ != 0 && result_.kill_reason == KillReason::kNone &&
@@ -356,6 +383,7 @@ void PtraceLoop::HandleSyscallStop(Tracee& t) {
     r.captures.clear();
     t.entry_mono_ns = now;
     t.in_syscall = true;
+    if (kLongSyscalls.Has(r.nr)) waiter_.SleepNext();
     int denied_errno = 0;
     const CaptureSpec& spec = CapturesFor(r.nr);
     for (uint8_t i = 0; i < spec.count; ++i) {

@@ -14,6 +14,7 @@
 #include "launcher/seccomp_filter.h"
 #include "tracer/clock.h"
 #include "tracer/publisher.h"
+#include "tracer/stop_waiter.h"
 
 namespace sandtrace::tracer {
 
@@ -111,6 +112,15 @@ class PtraceLoop {
   void Tick();
   void KillTree(KillReason reason);
 
+  // waitpid() for the StopWaiter; Interrupted() sees the stop and tick flags.
+  struct WaitpidSource {
+    pid_t Poll(int* status);
+    pid_t Sleep(int* status);
+    uint64_t NowNs() const;
+    bool Interrupted() const;
+    const Clock* clock;
+  };
+
   Publisher* publisher_;
   const Clock* clock_;
   LoopOptions options_;
@@ -120,6 +130,8 @@ class PtraceLoop {
   bool command_exec_done_ = false;  // the command's own execve succeeded
   uint64_t deadline_mono_ns_ = 0;
   LoopResult result_;
+  WaitpidSource wait_source_{clock_};
+  StopWaiter<WaitpidSource> waiter_{&wait_source_};
 };
 
 }  // namespace sandtrace::tracer
