@@ -220,7 +220,7 @@ LoopResult PtraceLoop::Run(pid_t root, pid_t init) {
       g_tick = 0;
       Tick();
     }
-    got = waiter_.Wait(&status);
+    got = waiter_.Wait(&status, resumed_kind_);
     if (got < 0) {
       if (errno == EINTR) continue;
       break;  // ECHILD: nothing left to trace or reap
@@ -287,13 +287,17 @@ void PtraceLoop::PublishSoon() {
 }
 
 void PtraceLoop::Resume(pid_t pid, int sig) {
+  auto it = tracees_.find(pid);
+  const bool in_syscall = it != tracees_.end() && it->second.in_syscall;
+  // For the StopWaiter: the tracee goes on into its syscall's exit, or into the user code after
+  // its last syscall.
+  if (it != tracees_.end()) {
+    const uint32_t nr = static_cast<uint32_t>(it->second.pending.nr) % kSyscallKinds;
+    resumed_kind_ = in_syscall ? nr : kSyscallKinds + nr;
+  }
   // With the --trace pre-filter a tracee runs freely (PTRACE_CONT) except between a selected
   // syscall's seccomp stop and its exit stop.
-  int request = PTRACE_SYSCALL;
-  if (options_.seccomp_stops) {
-    auto it = tracees_.find(pid);
-    request = it != tracees_.end() && it->second.in_syscall ? PTRACE_SYSCALL : PTRACE_CONT;
-  }
+  const int request = options_.seccomp_stops && !in_syscall ? PTRACE_CONT : PTRACE_SYSCALL;
   // ESRCH: the tracee was killed meanwhile; its exit is reported by waitpid.
   ptrace(static_cast<__ptrace_request>(request), pid, nullptr,
          reinterpret_cast<void*>(static_cast<long>(sig)));

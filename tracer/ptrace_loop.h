@@ -121,6 +121,11 @@ class PtraceLoop {
     const Clock* clock;
   };
 
+  // Kinds of stop for the StopWaiter: a syscall's exit (its number), or the user code after a
+  // syscall (kSyscallKinds + its number).
+  static constexpr uint32_t kSyscallKinds = 1024;
+  static_assert(2 * kSyscallKinds <= StopWaiter<WaitpidSource>::kKinds);
+
   Publisher* publisher_;
   const Clock* clock_;
   LoopOptions options_;
@@ -131,6 +136,7 @@ class PtraceLoop {
   uint64_t deadline_mono_ns_ = 0;
   LoopResult result_;
   WaitpidSource wait_source_{clock_};
+  uint32_t resumed_kind_ = 0;  // of the tracee resumed last
   StopWaiter<WaitpidSource> waiter_{&wait_source_};
 };
 

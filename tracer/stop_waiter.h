@@ -4,11 +4,16 @@
 // tracer sleeps in waitpid() its CPU goes idle, and on a virtual machine waking an idle vCPU
 // costs far more than the stop itself (a halt and an interrupt through the hypervisor). Most
 // stops of a busy tracee follow the last resume within microseconds, so the tracer first polls
-// (waitpid with WNOHANG) for up to kPollNs and sleeps only when nothing came. Like an adaptive
-// mutex it stops polling where polling does not pay: after a poll that found nothing the next
-// 2^k - 1 waits sleep at once (k: consecutive empty polls, at most kMaxBackoff), and a caller
-// that knows the tracee it just resumed will block (execve, wait4, poll, ...) says so with
-// SleepNext().
+// (waitpid with WNOHANG) for up to kPollNs and sleeps only when nothing came.
+//
+// Polling only pays where the stop usually comes in time, and that depends on what the tracee
+// was resumed into: the exit of a getppid comes at once, the exit of an mmap or the next
+// syscall after an execve seldom within kPollNs. So the caller names that "kind" (it uses a
+// syscall number for the syscall's exit, another range for the user code after a syscall),
+// and each kind keeps a score: a poll that finds the stop raises it (up to kMaxScore), one that
+// finds nothing lowers it. A kind at 0 sleeps at once, but polls every kProbeEvery-th wait to
+// notice a change. A caller that knows the tracee will block (execve, wait4, poll, ...) says
+// so with SleepNext().
 #pragma once
 
 #include <sys/types.h>
@@ -22,7 +27,7 @@ struct StopWaiterStats {
   uint64_t waits = 0;
   uint64_t polled_hits = 0;    // a poll found the stop
   uint64_t polled_misses = 0;  // polled for kPollNs, then slept
-  uint64_t slept = 0;          // slept at once (backing off, or SleepNext)
+  uint64_t slept = 0;          // slept at once (a kind that seldom hits, or SleepNext)
 };
 
 // Source: pid_t Poll(int* status) (waitpid WNOHANG), pid_t Sleep(int* status) (blocking
@@ -32,28 +37,32 @@ template <typename Source>
 class StopWaiter {
  public:
   static constexpr uint64_t kPollNs = 8'000;
-  static constexpr int kMaxBackoff = 6;
+  static constexpr uint32_t kKinds = 2048;
+  static constexpr uint8_t kMaxScore = 3;
+  static constexpr uint8_t kProbeEvery = 16;
 
   explicit StopWaiter(Source* source) : source_(source) {}
 
   // The next Wait sleeps without polling.
   void SleepNext() { sleep_next_ = true; }
 
-  // Like waitpid(-1, status, __WALL). While polling it fails with EINTR as soon as
-  // source->Interrupted(), as a sleeping waitpid would; the caller then checks its flags.
-  pid_t Wait(int* status) {
+  // Like waitpid(-1, status, __WALL), for a stop expected from a tracee resumed into `kind`
+  // (taken modulo kKinds). While polling it fails with EINTR as soon as source->Interrupted(),
+  // as a sleeping waitpid would; the caller then checks its flags.
+  pid_t Wait(int* status, uint32_t kind) {
     ++stats_.waits;
-    if (sleep_next_ || skip_ > 0) {
-      if (!sleep_next_) --skip_;
+    Kind& k = kinds_[kind % kKinds];
+    if (sleep_next_ || (k.score == 0 && ++k.since_probe < kProbeEvery)) {
       sleep_next_ = false;
       ++stats_.slept;
       return source_->Sleep(status);
     }
+    k.since_probe = 0;
     const uint64_t start = source_->NowNs();
     do {
       const pid_t got = source_->Poll(status);
       if (got != 0) {
-        misses_ = 0;
+        if (got > 0 && k.score < kMaxScore) ++k.score;
         ++stats_.polled_hits;
         return got;
       }
@@ -62,8 +71,7 @@ class StopWaiter {
         return -1;
       }
     } while (source_->NowNs() - start < kPollNs);
-    if (misses_ < kMaxBackoff) ++misses_;
-    skip_ = (1 << misses_) - 1;
+    if (k.score > 0) --k.score;
     ++stats_.polled_misses;
     return source_->Sleep(status);
   }
@@ -71,10 +79,14 @@ class StopWaiter {
   const StopWaiterStats& stats() const { return stats_; }
 
  private:
+  struct Kind {
+    uint8_t score = 1;        // polls first
+    uint8_t since_probe = 0;  // waits slept at once since the last poll, at score 0
+  };
+
   Source* source_;
   bool sleep_next_ = false;
-  int misses_ = 0;  // consecutive polls that found nothing
-  int skip_ = 0;    // waits left that sleep at once
+  Kind kinds_[kKinds];
   StopWaiterStats stats_;
 };
 

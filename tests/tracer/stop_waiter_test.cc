@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cerrno>
 
 namespace sandtrace::tracer {
@@ -39,13 +38,22 @@ struct FakeSource {
 
 using Waiter = StopWaiter<FakeSource>;
 constexpr int kPollsPerMiss = static_cast<int>(Waiter::kPollNs / 1000);
+constexpr uint32_t kKind = 7;
+
+// Waits once for `kind`; true when it polled.
+bool WaitPolls(Waiter& waiter, FakeSource& source, uint32_t kind) {
+  const int polls = source.polls;
+  int status = 0;
+  waiter.Wait(&status, kind);
+  return source.polls > polls;
+}
 
 TEST(StopWaiterTest, AStopThatComesWhilePollingIsTakenWithoutSleeping) {
   FakeSource source;
   source.empty_polls = 3;
   Waiter waiter(&source);
   int status = 0;
-  EXPECT_EQ(waiter.Wait(&status), 42);
+  EXPECT_EQ(waiter.Wait(&status, kKind), 42);
   EXPECT_EQ(status, 1);
   EXPECT_EQ(source.polls, 4);
   EXPECT_EQ(source.sleeps, 0);
@@ -57,57 +65,46 @@ TEST(StopWaiterTest, PollsForTheBudgetThenSleeps) {
   source.empty_polls = -1;
   Waiter waiter(&source);
   int status = 0;
-  EXPECT_EQ(waiter.Wait(&status), 7);
+  EXPECT_EQ(waiter.Wait(&status, kKind), 7);
   EXPECT_EQ(status, 2);
   EXPECT_EQ(source.polls, kPollsPerMiss);
   EXPECT_EQ(source.sleeps, 1);
   EXPECT_EQ(waiter.stats().polled_misses, 1u);
 }
 
-// After k empty polls in a row the next 2^k - 1 waits sleep at once (k at most kMaxBackoff).
-TEST(StopWaiterTest, EmptyPollsInARowBackOffExponentially) {
+// A kind whose polls find nothing sleeps at once, polling only every kProbeEvery-th wait; the
+// other kinds go on polling.
+TEST(StopWaiterTest, AKindWhosePollsFindNothingSleepsAndProbes) {
   FakeSource source;
   source.empty_polls = -1;
   Waiter waiter(&source);
-  int status = 0;
-  int next_poll = 0;  // the wait that is expected to poll
-  int k = 0;
-  for (int wait = 0; wait < 400; ++wait) {
-    const int polls = source.polls;
-    ASSERT_EQ(waiter.Wait(&status), 7);
-    const bool polled = source.polls > polls;
-    ASSERT_EQ(polled, wait == next_poll) << "wait " << wait;
-    if (polled) {
-      k = std::min(k + 1, Waiter::kMaxBackoff);
-      next_poll = wait + (1 << k);
-    }
+  EXPECT_TRUE(WaitPolls(waiter, source, kKind));  // a new kind polls, finds nothing: score 0
+  int next_probe = Waiter::kProbeEvery;
+  for (int wait = 1; wait <= 5 * Waiter::kProbeEvery; ++wait) {
+    ASSERT_EQ(WaitPolls(waiter, source, kKind), wait == next_probe) << "wait " << wait;
+    if (wait == next_probe) next_probe += Waiter::kProbeEvery;
   }
-  EXPECT_EQ(k, Waiter::kMaxBackoff);
-  EXPECT_EQ(waiter.stats().waits, 400u);
-  EXPECT_EQ(waiter.stats().polled_misses + waiter.stats().slept, 400u);
-  EXPECT_EQ(source.sleeps, 400);
+  source.empty_polls = 0;
+  EXPECT_TRUE(WaitPolls(waiter, source, kKind + 1));
+  EXPECT_TRUE(WaitPolls(waiter, source, kKind + 1 + Waiter::kKinds));  // the same kind
 }
 
-TEST(StopWaiterTest, AStopFoundByPollingEndsTheBackOff) {
+// Each hit raises the score (up to kMaxScore), each miss lowers it; the kind polls while its
+// score is above 0.
+TEST(StopWaiterTest, HitsEarnPollsThatMissesSpend) {
   FakeSource source;
-  source.empty_polls = -1;
   Waiter waiter(&source);
-  int status = 0;
-  waiter.Wait(&status);  // miss: the next wait sleeps at once
-  waiter.Wait(&status);
-  waiter.Wait(&status);  // miss: the next 3 sleep at once
-  for (int i = 0; i < 3; ++i) waiter.Wait(&status);
-  source.empty_polls = 0;
-  EXPECT_EQ(waiter.Wait(&status), 42);  // found by polling
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(WaitPolls(waiter, source, kKind));  // hits: score 3
   source.empty_polls = -1;
-  const int polls = source.polls;
-  waiter.Wait(&status);  // polls again: the misses before the hit are forgotten
-  EXPECT_GT(source.polls, polls);
-  const int after_miss = source.polls;
-  waiter.Wait(&status);  // one miss in a row: exactly one wait sleeps at once
-  EXPECT_EQ(source.polls, after_miss);
-  waiter.Wait(&status);
-  EXPECT_GT(source.polls, after_miss);
+  for (int i = 0; i < Waiter::kMaxScore; ++i) {
+    ASSERT_TRUE(WaitPolls(waiter, source, kKind)) << "miss " << i;
+  }
+  EXPECT_FALSE(WaitPolls(waiter, source, kKind));  // score 0: sleeps at once
+  for (int i = 2; i < Waiter::kProbeEvery; ++i) ASSERT_FALSE(WaitPolls(waiter, source, kKind));
+  source.empty_polls = 0;
+  EXPECT_TRUE(WaitPolls(waiter, source, kKind));  // the probe finds the stop: score 1
+  EXPECT_TRUE(WaitPolls(waiter, source, kKind));
+  EXPECT_EQ(waiter.stats().polled_misses, static_cast<uint64_t>(Waiter::kMaxScore));
 }
 
 TEST(StopWaiterTest, SleepNextSleepsOnceWithoutPolling) {
@@ -115,9 +112,9 @@ TEST(StopWaiterTest, SleepNextSleepsOnceWithoutPolling) {
   Waiter waiter(&source);
   int status = 0;
   waiter.SleepNext();
-  EXPECT_EQ(waiter.Wait(&status), 7);
+  EXPECT_EQ(waiter.Wait(&status, kKind), 7);
   EXPECT_EQ(source.polls, 0);
-  EXPECT_EQ(waiter.Wait(&status), 42);  // only the one wait
+  EXPECT_EQ(waiter.Wait(&status, kKind), 42);  // only the one wait
   EXPECT_EQ(source.polls, 1);
   EXPECT_EQ(source.sleeps, 1);
 }
@@ -129,7 +126,7 @@ TEST(StopWaiterTest, AnInterruptWhilePollingEndsTheWaitLikeEintr) {
   Waiter waiter(&source);
   int status = 0;
   errno = 0;
-  EXPECT_EQ(waiter.Wait(&status), -1);
+  EXPECT_EQ(waiter.Wait(&status, kKind), -1);
   EXPECT_EQ(errno, EINTR);
   EXPECT_EQ(source.polls, 1);
   EXPECT_EQ(source.sleeps, 0);
