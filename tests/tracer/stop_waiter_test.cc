@@ -48,28 +48,39 @@ bool WaitPolls(Waiter& waiter, FakeSource& source, uint32_t kind) {
   return source.polls > polls;
 }
 
-TEST(StopWaiterTest, AStopThatComesWhilePollingIsTakenWithoutSleeping) {
+// One wait for a new kind, with a stop after `empty_polls` empty polls (never if negative).
+struct OneWait {
+  pid_t got;
+  int status;
   FakeSource source;
-  source.empty_polls = 3;
-  Waiter waiter(&source);
-  int status = 0;
-  EXPECT_EQ(waiter.Wait(&status, kKind), 42);
-  EXPECT_EQ(status, 1);
-  EXPECT_EQ(source.polls, 4);
-  EXPECT_EQ(source.sleeps, 0);
-  EXPECT_EQ(waiter.stats().polled_hits, 1u);
+  StopWaiterStats stats;
+};
+
+OneWait WaitOnce(int empty_polls) {
+  OneWait w{};
+  w.source.empty_polls = empty_polls;
+  Waiter waiter(&w.source);
+  w.got = waiter.Wait(&w.status, kKind);
+  w.stats = waiter.stats();
+  return w;
+}
+
+TEST(StopWaiterTest, AStopThatComesWhilePollingIsTakenWithoutSleeping) {
+  const OneWait w = WaitOnce(3);
+  EXPECT_EQ(w.got, 42);
+  EXPECT_EQ(w.status, 1);
+  EXPECT_EQ(w.source.polls, 4);
+  EXPECT_EQ(w.source.sleeps, 0);
+  EXPECT_EQ(w.stats.polled_hits, 1u);
 }
 
 TEST(StopWaiterTest, PollsForTheBudgetThenSleeps) {
-  FakeSource source;
-  source.empty_polls = -1;
-  Waiter waiter(&source);
-  int status = 0;
-  EXPECT_EQ(waiter.Wait(&status, kKind), 7);
-  EXPECT_EQ(status, 2);
-  EXPECT_EQ(source.polls, kPollsPerMiss);
-  EXPECT_EQ(source.sleeps, 1);
-  EXPECT_EQ(waiter.stats().polled_misses, 1u);
+  const OneWait w = WaitOnce(-1);
+  EXPECT_EQ(w.got, 7);
+  EXPECT_EQ(w.status, 2);
+  EXPECT_EQ(w.source.polls, kPollsPerMiss);
+  EXPECT_EQ(w.source.sleeps, 1);
+  EXPECT_EQ(w.stats.polled_misses, 1u);
 }
 
 // A kind whose polls find nothing sleeps at once, polling only every kProbeEvery-th wait; the
