@@ -217,6 +217,19 @@ def test_exec_from_non_leader_thread(tmp_path):
     assert [(e["pid"], e["exit_code"]) for e in exited] == [(root, 0)]
 
 
+def test_tracer_sleeps_while_the_command_sleeps(tmp_path):
+    # The tracer polls for a stop for a few microseconds before it sleeps in waitpid
+    # (tracer/stop_waiter.h). A command that blocks must leave it asleep: a 1 s sleep costs the
+    # whole run a few tens of milliseconds of CPU, a tracer that kept polling about a second.
+    before = os.times()
+    events, _ = st.traced(tmp_path, ["sleep", "1"])
+    after = os.times()
+    cpu = (after.children_user - before.children_user
+           + after.children_system - before.children_system)
+    assert any(ev["syscall"] == "clock_nanosleep" for ev in st.syscalls(events))
+    assert cpu < 0.4, f"sandtrace used {cpu:.2f} s of CPU while the command slept for 1 s"
+
+
 def test_signals_pass_through(tmp_path):
     events, p = st.traced(tmp_path, [st.helper("signals")], stdout=subprocess.PIPE)
     assert p.stdout.decode().splitlines() == ["usr1 handled", "chld handled"]
