@@ -107,22 +107,12 @@ std::vector<pid_t> OwnChildren() {
 
 // Syscalls after whose entry the tracee usually blocks or runs long (a new program, waiting for
 // a child, a timer, a peer): the tracer sleeps at once instead of polling for their exit.
-SyscallSet LongSyscalls() {
-  SyscallSet set;
-  for (int nr : {SYS_execve,       SYS_execveat,      SYS_vfork,
-                 SYS_wait4,        SYS_waitid,        SYS_futex,
-                 SYS_poll,         SYS_ppoll,         SYS_select,
-                 SYS_pselect6,     SYS_epoll_wait,    SYS_epoll_pwait,
-                 SYS_epoll_pwait2, SYS_nanosleep,     SYS_clock_nanosleep,
-                 SYS_pause,        SYS_rt_sigsuspend, SYS_rt_sigtimedwait,
-                 SYS_accept,       SYS_accept4,       SYS_msgrcv,
-                 SYS_semtimedop,   SYS_io_getevents,  SYS_io_uring_enter}) {
-    set.Set(nr);
-  }
-  return set;
-}
-
-const SyscallSet kLongSyscalls = LongSyscalls();
+constexpr int kLongSyscalls[] = {
+    SYS_execve,     SYS_execveat,      SYS_vfork,           SYS_wait4,         SYS_waitid,
+    SYS_futex,      SYS_poll,          SYS_ppoll,           SYS_select,        SYS_pselect6,
+    SYS_epoll_wait, SYS_epoll_pwait,   SYS_epoll_pwait2,    SYS_nanosleep,     SYS_clock_nanosleep,
+    SYS_pause,      SYS_rt_sigsuspend, SYS_rt_sigtimedwait, SYS_accept,        SYS_accept4,
+    SYS_msgrcv,     SYS_semtimedop,    SYS_io_getevents,    SYS_io_uring_enter};
 
 // The tracer's tick (timeout, stragglers, stale batches): every 100 ms.
 constexpr suseconds_t kTickUs = 100'000;
@@ -180,6 +170,11 @@ Status PtraceLoop::Reattach(pid_t root, long options) {
 void StopTicks() {
   itimerval off{};
   setitimer(ITIMER_REAL, &off, nullptr);
+}
+
+PtraceLoop::PtraceLoop(Publisher* publisher, const Clock* clock, LoopOptions options)
+    : publisher_(publisher), clock_(clock), options_(options) {
+  for (int nr : kLongSyscalls) waiter_.AlwaysSleep(static_cast<uint32_t>(nr));  // their exits
 }
 
 LoopResult PtraceLoop::Run(pid_t root, pid_t init) {
@@ -387,7 +382,6 @@ void PtraceLoop::HandleSyscallStop(Tracee& t) {
     r.captures.clear();
     t.entry_mono_ns = now;
     t.in_syscall = true;
-    if (kLongSyscalls.Has(r.nr)) waiter_.SleepNext();
     int denied_errno = 0;
     const CaptureSpec& spec = CapturesFor(r.nr);
     for (uint8_t i = 0; i < spec.count; ++i) {

@@ -75,8 +75,7 @@ void TickIn(uint64_t ns);
 
 class PtraceLoop {
  public:
-  PtraceLoop(Publisher* publisher, const Clock* clock, LoopOptions options)
-      : publisher_(publisher), clock_(clock), options_(options) {}
+  PtraceLoop(Publisher* publisher, const Clock* clock, LoopOptions options);
 
   // `root` is a child that stopped itself with SIGSTOP after PTRACE_TRACEME, and whose stop the
   // caller already collected (AwaitCommandStop); `init` is the sandbox's PID 1 (killing it kills

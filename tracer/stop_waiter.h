@@ -12,8 +12,8 @@
 // syscall number for the syscall's exit, another range for the user code after a syscall),
 // and each kind keeps a score: a poll that finds the stop raises it (up to kMaxScore), one that
 // finds nothing lowers it. A kind at 0 sleeps at once, but polls every kProbeEvery-th wait to
-// notice a change. A caller that knows the tracee will block (execve, wait4, poll, ...) says
-// so with SleepNext().
+// notice a change. Kinds the caller knows to block (the exits of execve, wait4, poll, ...) are
+// marked with AlwaysSleep() and never poll.
 #pragma once
 
 #include <sys/types.h>
@@ -22,13 +22,6 @@
 #include <cstdint>
 
 namespace sandtrace::tracer {
-
-struct StopWaiterStats {
-  uint64_t waits = 0;
-  uint64_t polled_hits = 0;    // a poll found the stop
-  uint64_t polled_misses = 0;  // polled for kPollNs, then slept
-  uint64_t slept = 0;          // slept at once (a kind that seldom hits, or SleepNext)
-};
 
 // Source: pid_t Poll(int* status) (waitpid WNOHANG), pid_t Sleep(int* status) (blocking
 // waitpid), uint64_t NowNs() (monotonic), bool Interrupted() (a signal handler set a flag the
@@ -43,18 +36,15 @@ class StopWaiter {
 
   explicit StopWaiter(Source* source) : source_(source) {}
 
-  // The next Wait sleeps without polling.
-  void SleepNext() { sleep_next_ = true; }
+  // Waits for `kind` (taken modulo kKinds) sleep without polling.
+  void AlwaysSleep(uint32_t kind) { kinds_[kind % kKinds].always_sleep = true; }
 
   // Like waitpid(-1, status, __WALL), for a stop expected from a tracee resumed into `kind`
   // (taken modulo kKinds). While polling it fails with EINTR as soon as source->Interrupted(),
   // as a sleeping waitpid would; the caller then checks its flags.
   pid_t Wait(int* status, uint32_t kind) {
-    ++stats_.waits;
     Kind& k = kinds_[kind % kKinds];
-    if (sleep_next_ || (k.score == 0 && ++k.since_probe < kProbeEvery)) {
-      sleep_next_ = false;
-      ++stats_.slept;
+    if (k.always_sleep || (k.score == 0 && ++k.since_probe < kProbeEvery)) {
       return source_->Sleep(status);
     }
     k.since_probe = 0;
@@ -63,7 +53,6 @@ class StopWaiter {
       const pid_t got = source_->Poll(status);
       if (got != 0) {
         if (got > 0 && k.score < kMaxScore) ++k.score;
-        ++stats_.polled_hits;
         return got;
       }
       if (source_->Interrupted()) {
@@ -72,22 +61,18 @@ class StopWaiter {
       }
     } while (source_->NowNs() - start < kPollNs);
     if (k.score > 0) --k.score;
-    ++stats_.polled_misses;
     return source_->Sleep(status);
   }
-
-  const StopWaiterStats& stats() const { return stats_; }
 
  private:
   struct Kind {
     uint8_t score = 1;        // polls first
     uint8_t since_probe = 0;  // waits slept at once since the last poll, at score 0
+    bool always_sleep = false;
   };
 
   Source* source_;
-  bool sleep_next_ = false;
   Kind kinds_[kKinds];
-  StopWaiterStats stats_;
 };
 
 }  // namespace sandtrace::tracer

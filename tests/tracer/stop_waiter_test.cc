@@ -53,7 +53,6 @@ struct OneWait {
   pid_t got;
   int status;
   FakeSource source;
-  StopWaiterStats stats;
 };
 
 OneWait WaitOnce(int empty_polls) {
@@ -61,7 +60,6 @@ OneWait WaitOnce(int empty_polls) {
   w.source.empty_polls = empty_polls;
   Waiter waiter(&w.source);
   w.got = waiter.Wait(&w.status, kKind);
-  w.stats = waiter.stats();
   return w;
 }
 
@@ -70,8 +68,7 @@ TEST(StopWaiterTest, AStopThatComesWhilePollingIsTakenWithoutSleeping) {
   EXPECT_EQ(w.got, 42);
   EXPECT_EQ(w.status, 1);
   EXPECT_EQ(w.source.polls, 4);
-  EXPECT_EQ(w.source.sleeps, 0);
-  EXPECT_EQ(w.stats.polled_hits, 1u);
+  EXPECT_EQ(w.source.sleeps, 0);  // found by a poll
 }
 
 TEST(StopWaiterTest, PollsForTheBudgetThenSleeps) {
@@ -79,8 +76,7 @@ TEST(StopWaiterTest, PollsForTheBudgetThenSleeps) {
   EXPECT_EQ(w.got, 7);
   EXPECT_EQ(w.status, 2);
   EXPECT_EQ(w.source.polls, kPollsPerMiss);
-  EXPECT_EQ(w.source.sleeps, 1);
-  EXPECT_EQ(w.stats.polled_misses, 1u);
+  EXPECT_EQ(w.source.sleeps, 1);  // after one poll that found nothing
 }
 
 // A kind whose polls find nothing sleeps at once, polling only every kProbeEvery-th wait; the
@@ -115,19 +111,22 @@ TEST(StopWaiterTest, HitsEarnPollsThatMissesSpend) {
   source.empty_polls = 0;
   EXPECT_TRUE(WaitPolls(waiter, source, kKind));  // the probe finds the stop: score 1
   EXPECT_TRUE(WaitPolls(waiter, source, kKind));
-  EXPECT_EQ(waiter.stats().polled_misses, static_cast<uint64_t>(Waiter::kMaxScore));
+  // Exactly kMaxScore polls found nothing: every other wait that polled took one poll.
+  EXPECT_EQ(source.polls, 12 + Waiter::kMaxScore * kPollsPerMiss);
 }
 
-TEST(StopWaiterTest, SleepNextSleepsOnceWithoutPolling) {
+TEST(StopWaiterTest, AnAlwaysSleepKindNeverPolls) {
   FakeSource source;
   Waiter waiter(&source);
+  waiter.AlwaysSleep(kKind);
   int status = 0;
-  waiter.SleepNext();
-  EXPECT_EQ(waiter.Wait(&status, kKind), 7);
+  for (int i = 0; i < 3 * Waiter::kProbeEvery; ++i) {
+    ASSERT_EQ(waiter.Wait(&status, kKind), 7) << "wait " << i;
+  }
   EXPECT_EQ(source.polls, 0);
-  EXPECT_EQ(waiter.Wait(&status, kKind), 42);  // only the one wait
+  EXPECT_EQ(source.sleeps, 3 * Waiter::kProbeEvery);
+  EXPECT_EQ(waiter.Wait(&status, kKind + 1), 42);  // other kinds still poll
   EXPECT_EQ(source.polls, 1);
-  EXPECT_EQ(source.sleeps, 1);
 }
 
 TEST(StopWaiterTest, AnInterruptWhilePollingEndsTheWaitLikeEintr) {
