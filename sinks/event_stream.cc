@@ -101,15 +101,12 @@ void SetText(ObservedKey key, std::string_view text, EventStream::Observed* out)
 // that matches wins; a value of another type reads as the fallback).
 void SetObserved(ObservedKey key, const wire::MsgpackItem& value, EventStream::Observed* out) {
   using wire::MsgpackKind;
-  const bool text = value.kind == MsgpackKind::kStr || value.kind == MsgpackKind::kBin;
+  if ((key & kTextKeys) != 0) {
+    const bool text = value.kind == MsgpackKind::kStr || value.kind == MsgpackKind::kBin;
+    SetText(key, text ? value.text() : "", out);
+    return;
+  }
   switch (key) {
-    case kType:
-    case kSyscall:
-    case kAction:
-    case kRunId:
-    case kTimestamp:
-      SetText(key, text ? value.text() : "", out);
-      break;
     case kSuccess: out->success = value.kind == MsgpackKind::kBool ? value.boolean : true; break;
     case kThread: out->thread = value.kind == MsgpackKind::kBool && value.boolean; break;
     case kLostRecords:
@@ -117,7 +114,8 @@ void SetObserved(ObservedKey key, const wire::MsgpackItem& value, EventStream::O
                           : value.kind == MsgpackKind::kInt ? static_cast<uint64_t>(value.i64)
                                                             : 0;
       break;
-    case kNone: break;
+    default:
+      break;  // kNone
   }
 }
 
