@@ -91,13 +91,21 @@ bool UseColor(const RunOptions& o) {
 // A private directory for the run's ipc endpoints, removed at the end.
 class RunDirectory {
  public:
+  // In the user's runtime directory, else in /dev/shm, else in /tmp: the first two are tmpfs
+  // on most systems, where creating and removing the directory costs no disk journal (on
+  // ext4 with `discard` the rmdir alone waits about 0.4 ms for the disk).
   Status Create() {
-    const char* base = getenv("XDG_RUNTIME_DIR");
-    std::string tmpl = std::string(base && access(base, W_OK) == 0 ? base : "/tmp") +
-                       "/sandtrace-XXXXXX";
-    if (!mkdtemp(tmpl.data())) return ErrnoError("mkdtemp " + tmpl);
-    path_ = tmpl;
-    return {};
+    std::string tmpl;
+    const char* bases[] = {getenv("XDG_RUNTIME_DIR"), "/dev/shm", "/tmp"};
+    for (const char* base : bases) {
+      if (!base || base[0] != '/') continue;
+      tmpl = std::string(base) + "/sandtrace-XXXXXX";
+      if (mkdtemp(tmpl.data())) {
+        path_ = tmpl;
+        return {};
+      }
+    }
+    return ErrnoError("mkdtemp " + tmpl);
   }
   ~RunDirectory() {
     if (path_.empty()) return;

@@ -216,3 +216,40 @@ def test_command_found_on_path_and_its_arguments_are_its_own(tmp_path):
     execs = st.of_type(events, "process", "exec")
     assert execs[0]["argv"] == command
     assert st.summary(events)["timed_out"] is False
+
+
+def test_run_directory_is_private_and_removed(tmp_path):
+    # The ipc endpoints live in a private directory, in $XDG_RUNTIME_DIR when it is usable,
+    # that is gone once sandtrace returns.
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    seen = tmp_path / "seen.txt"
+    env = dict(os.environ, XDG_RUNTIME_DIR=str(runtime))
+    script = f'for d in "$XDG_RUNTIME_DIR"/sandtrace-*; do stat -c "%a %n" "$d"; done > {seen}'
+    p = st.sandtrace(command=["/bin/sh", "-c", script], env=env)
+    assert p.returncode == 0, st.describe(p)
+    lines = seen.read_text().split("\n")
+    assert len(lines) == 2 and lines[1] == "", lines  # exactly one run directory
+    mode, path = lines[0].split(" ", 1)
+    assert mode == "700" and path.startswith(str(runtime) + "/sandtrace-"), lines
+    assert list(runtime.iterdir()) == []
+
+
+@pytest.mark.skipif(not os.access("/dev/shm", os.W_OK), reason="no writable /dev/shm")
+def test_run_directory_is_on_dev_shm_without_a_runtime_directory(tmp_path):
+    # Without $XDG_RUNTIME_DIR the directory goes to /dev/shm (tmpfs), not to /tmp.
+    seen = tmp_path / "seen.txt"
+    env = {k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"}
+    script = f'for d in /dev/shm/sandtrace-*; do stat -c "%a %F" "$d"; done > {seen}'
+    p = st.sandtrace(command=["/bin/sh", "-c", script], env=env)
+    assert p.returncode == 0, st.describe(p)
+    assert "700 directory" in seen.read_text().split("\n"), seen.read_text()
+
+
+def test_unusable_runtime_directory_falls_back(tmp_path):
+    out = tmp_path / "t.jsonl"
+    for runtime in [tmp_path / "missing", "relative/dir"]:
+        env = dict(os.environ, XDG_RUNTIME_DIR=str(runtime))
+        p = st.sandtrace("-o", out, command=["/bin/true"], env=env)
+        assert p.returncode == 0, st.describe(p)
+        assert st.summary(st.load_jsonl(out))["outcome"] == "exited"
