@@ -226,11 +226,25 @@ LoopResult PtraceLoop::Run(pid_t root, pid_t init) {
       HandleStop(got, status);
     }
     if (tracees_.empty() && result_.root_reaped && result_.kill_reason == KillReason::kNone) {
-      // Untraced leftovers (--follow-forks=false) must not outlive the run.
+      // Untraced leftovers (--follow-forks=false) must not outlive the run: killed here,
+      // reaped by ReapRest() while the end of the trace is on its way.
       KillTree(KillReason::kRootGone);
+      break;
     }
   }
   return result_;
+}
+
+void PtraceLoop::ReapRest() {
+  int status = 0;
+  for (;;) {
+    if (waitpid(-1, &status, __WALL) >= 0) continue;
+    if (errno != EINTR) return;  // ECHILD: nothing left
+    if (g_tick) {
+      g_tick = 0;
+      KillTree(result_.kill_reason);
+    }
+  }
 }
 
 pid_t PtraceLoop::WaitpidSource::Poll(int* status) { return waitpid(-1, status, __WALL | WNOHANG); }

@@ -79,8 +79,13 @@ class PtraceLoop {
 
   // `root` is a child that stopped itself with SIGSTOP after PTRACE_TRACEME, and whose stop the
   // caller already collected (AwaitCommandStop); `init` is the sandbox's PID 1 (killing it kills
-  // every sandboxed process). Sets options, resumes the root, traces until no child is left.
+  // every sandboxed process). Sets options, resumes the root, traces until no traced process
+  // is left, and kills what is left then (the init, untraced leftovers of --follow-forks=false).
   LoopResult Run(pid_t root, pid_t init);
+
+  // Waits until every child left after Run() is reaped, killing stragglers again on each tick.
+  // Nothing of it goes into the trace: the caller sends the end of the trace first.
+  void ReapRest();
 
  private:
   struct Tracee {

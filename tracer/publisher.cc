@@ -25,11 +25,15 @@ Status Publisher::SendHello(const wire::Hello& hello) {
   return SendOne(wire::MessageType::kHello, body);
 }
 
-Status Publisher::Finish(const wire::End& end) {
-  if (Status s = Flush(); !s) return s;
-  msgpack::sbuffer body;
-  wire::EncodeEnd(end, &body);
-  if (Status s = SendOne(wire::MessageType::kEnd, body); !s) return s;
+Status Publisher::Finish(const wire::End& end, const std::function<void()>& meanwhile) {
+  Status sent = Flush();
+  if (sent) {
+    msgpack::sbuffer body;
+    wire::EncodeEnd(end, &body);
+    sent = SendOne(wire::MessageType::kEnd, body);
+  }
+  if (meanwhile) meanwhile();
+  if (!sent) return sent;
   return sender_.Close(kEndAckTimeoutMs);
 }
 

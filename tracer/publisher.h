@@ -4,9 +4,9 @@
 // waited kUrgentDelayNs, or when the tracer asks (end).
 #pragma once
 
-#include <msgpack.hpp>
-
 #include <cstdint>
+#include <functional>
+#include <msgpack.hpp>
 
 #include "common/result.h"
 #include "common/wire/channel.h"
@@ -52,8 +52,9 @@ class Publisher {
 
   Status Flush();
   Status SendHello(const wire::Hello& hello);
-  // Flushes, sends the end message and waits for the receiver's acknowledgement.
-  Status Finish(const wire::End& end);
+  // Flushes, sends the end message and waits for the receiver's acknowledgement; `meanwhile`
+  // runs between the two, while the end is on its way.
+  Status Finish(const wire::End& end, const std::function<void()>& meanwhile = {});
 
   uint64_t records() const { return sender_.records_sent() + pending_; }
 

@@ -213,7 +213,6 @@ int RunTracer(const TracerConfig& config) {
   options.seccomp_stops = !spec.trace_filter.empty();
   PtraceLoop loop(&publisher, &clock, options);
   LoopResult result = loop.Run(launched.pid, launched.init_pid);
-  StopTicks();
   launcher::ChildFailure failure = launcher::ReadFailure(launched.report_fd, spec);
 
   wire::End end = MakeEnd(result, failure);
@@ -225,8 +224,13 @@ int RunTracer(const TracerConfig& config) {
     fprintf(stderr, "sandtrace: timed out after %d s; the process tree was killed\n",
             config.timeout_s);
   }
-  if (Status s = publisher.Finish(end); !s) {
-    fprintf(stderr, "sandtrace: finishing the trace: %s\n", s.error().message().c_str());
+  // The sandbox's init and any leftovers are reaped while the end travels down the pipeline.
+  Status finished = publisher.Finish(end, [&loop] {
+    loop.ReapRest();
+    StopTicks();
+  });
+  if (!finished) {
+    fprintf(stderr, "sandtrace: finishing the trace: %s\n", finished.error().message().c_str());
     if (end.exit_code == 0) end.exit_code = 1;
   }
   return end.exit_code;
