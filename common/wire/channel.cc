@@ -86,22 +86,53 @@ Status Sender::SendInPlace(MessageType type, uint32_t count, const InPlaceBody& 
   return SendFrames(type, count, std::move(frame));
 }
 
-Status Sender::SendFrames(MessageType type, uint32_t count, zmq::message_t body) {
+namespace {
+
+// Blocks until the frame is queued. A signal interrupts the wait with EINTR before the frame is
+// queued, so sending again cannot duplicate it.
+Status SendFrameBlocking(zmq::socket_t& socket, zmq::message_t& frame, zmq::send_flags more) {
+  for (;;) {
+    try {
+      socket.send(frame, more);
+      return {};
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) return Error{e.num(), "zmq send"};
+    }
+  }
+}
+
+// Never a blocking send: the room that a poll saw is gone when the receiver disconnects just
+// after it, and a PAIR socket without a peer blocks every send for good.
+Status SendFrameOrGiveUp(zmq::socket_t& socket, zmq::message_t& frame, zmq::send_flags more,
+                         const std::function<bool()>& give_up, int poll_ms) {
+  for (;;) {
+    try {
+      if (socket.send(frame, more | zmq::send_flags::dontwait)) return {};
+      zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLOUT, 0};
+      if (zmq::poll(&item, 1, std::chrono::milliseconds(poll_ms)) > 0) continue;
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) return Error{e.num(), "zmq send"};
+    }
+    if (give_up()) return Error{ECANCELED, "zmq send: the receiver is gone"};
+  }
+}
+
+}  // namespace
+
+Status Sender::SendFrames(MessageType type, uint32_t count, zmq::message_t body,
+                          const std::function<bool()>* give_up, int poll_ms) {
+  if (broken_) return Error{EPIPE, "zmq send: an earlier message was cut off"};
   Header header{type, next_seq_, next_index_, count};
   const std::string head = EncodeHeader(header);
-  // Blocking sends: PAIR waits for queue space instead of dropping. A signal interrupts the
-  // wait with EINTR before the frame is queued, so retrying cannot duplicate it.
+  // PAIR waits for queue space instead of dropping.
   zmq::message_t frames[2] = {zmq::message_t(head.data(), head.size()), std::move(body)};
   for (int i = 0; i < 2; ++i) {
-    const auto flags = i == 0 ? zmq::send_flags::sndmore : zmq::send_flags::none;
-    for (;;) {
-      try {
-        impl_->socket.send(frames[i], flags);
-        break;
-      } catch (const zmq::error_t& e) {
-        if (e.num() == EINTR) continue;
-        return Error{e.num(), "zmq send"};
-      }
+    const auto more = i == 0 ? zmq::send_flags::sndmore : zmq::send_flags::none;
+    Status sent = give_up ? SendFrameOrGiveUp(impl_->socket, frames[i], more, *give_up, poll_ms)
+                          : SendFrameBlocking(impl_->socket, frames[i], more);
+    if (!sent) {
+      broken_ = i > 0;  // its first frame is queued: a next message would continue it
+      return sent;
     }
   }
   ++next_seq_;
@@ -112,18 +143,7 @@ Status Sender::SendFrames(MessageType type, uint32_t count, zmq::message_t body)
 
 Status Sender::Send(MessageType type, uint32_t count, const char* body, size_t body_size,
                     const std::function<bool()>& give_up, int poll_ms) {
-  // Wait for room first: once the first frame is queued, the second always is (libzmq counts
-  // whole messages against the high-water mark).
-  for (;;) {
-    zmq::pollitem_t item{impl_->socket.handle(), 0, ZMQ_POLLOUT, 0};
-    try {
-      if (zmq::poll(&item, 1, std::chrono::milliseconds(poll_ms)) > 0) break;
-    } catch (const zmq::error_t& e) {
-      if (e.num() != EINTR) return Error{e.num(), "zmq poll"};
-    }
-    if (give_up()) return Error{ECANCELED, "zmq send: the receiver is gone"};
-  }
-  return Send(type, count, body, body_size);
+  return SendFrames(type, count, zmq::message_t(body, body_size), &give_up, poll_ms);
 }
 
 Status Sender::Close(int timeout_ms) {

@@ -54,7 +54,7 @@ class Sender {
   // send fails.
   Status SendInPlace(MessageType type, uint32_t count, const InPlaceBody& body);
 
-  // The same, but while the receiver is behind, asks `give_up` every `poll_ms`; when it
+  // The same, but while the receiver is behind (or gone), asks `give_up` every `poll_ms`; when it
   // returns true the message is not sent and the result is ECANCELED (e.g. the receiving
   // process died).
   Status Send(MessageType type, uint32_t count, const char* body, size_t body_size,
@@ -70,11 +70,15 @@ class Sender {
  private:
   Sender() = default;
   static Result<Sender> Open(const std::string& endpoint, bool bind);
-  Status SendFrames(MessageType type, uint32_t count, zmq::message_t body);
+  // Without `give_up`, blocks until the frames are queued; with it, waits `poll_ms` at a time
+  // and asks `give_up` after each wait.
+  Status SendFrames(MessageType type, uint32_t count, zmq::message_t body,
+                    const std::function<bool()>* give_up = nullptr, int poll_ms = 0);
   std::unique_ptr<ChannelImpl> impl_;
   uint64_t next_seq_ = 0;
   uint64_t next_index_ = 0;
   bool end_sent_ = false;
+  bool broken_ = false;  // a send gave up after the first frame of its message
 };
 
 // The body of a message: the bytes a Receiver got, kept where ZeroMQ received them (no copy)

@@ -2,10 +2,14 @@
 #include "common/wire/channel.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <thread>
 #include <vector>
 #include <zmq.hpp>
@@ -202,6 +206,102 @@ TEST_F(ChannelTest, BoundSenderDeliversToAConnectingReceiver) {
                          [] { return false; }, 10);
   EXPECT_TRUE(sent.ok());
   consumer.join();
+  tx->Close(0);
+}
+
+// A plug-in that dies while the analyser sends it batches: the send must give up, not wait
+// for ever for a peer that is gone (it did: a poll saw room, then the disconnect took the
+// pipe and the blocking send after it never returned; a crashing plug-in hung whole runs).
+// Each round, the receiver takes a few messages and vanishes; the sender sends until it gives
+// up. With the blocking send this test ends through the watchdog in the first rounds.
+TEST_F(ChannelTest, BoundSenderGivesUpWhenTheReceiverVanishesMidStream) {
+  constexpr int kRounds = 300;
+  std::atomic<bool> done{false};
+  std::thread watchdog([&] {
+    for (int waited = 0; waited < 60'000 && !done; waited += 10) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!done) {
+      fprintf(stderr, "a send to a vanished receiver blocked\n");
+      _exit(1);  // the sending thread cannot be woken: end the test binary
+    }
+  });
+  const std::string body(256 << 10, 'x');  // an event batch's size: writes fill the socket
+  for (int round = 0; round < kRounds; ++round) {
+    Result<Sender> tx = Sender::Bind(endpoint_);
+    ASSERT_TRUE(tx.ok()) << tx.error().message();
+    std::atomic<bool> gone{false};
+    std::thread receiver([&] {
+      zmq::context_t context;
+      zmq::socket_t socket(context, zmq::socket_type::pair);
+      socket.set(zmq::sockopt::linger, 0);
+      socket.set(zmq::sockopt::rcvhwm, 1);
+      socket.connect(endpoint_);
+      for (int i = 0; i < round % 7; ++i) {
+        zmq::message_t frame;
+        if (!socket.recv(frame)) break;
+      }
+      socket.close();
+      gone = true;
+    });
+    Status sent;
+    int messages = 0;
+    while (sent.ok() && messages < 100'000) {
+      sent = tx->Send(
+          MessageType::kRawBatch, 1, body.data(), body.size(), [&] { return gone.load(); }, 1);
+      ++messages;
+    }
+    receiver.join();
+    ASSERT_FALSE(sent.ok()) << "round " << round << ": " << messages << " messages queued";
+    EXPECT_EQ(sent.error().code, ECANCELED);
+    tx->Close(0);
+  }
+  done = true;
+  watchdog.join();
+}
+
+// The tracer's sends block while the analyser is behind, and its 100 ms timer interrupts them:
+// an interrupted send is sent again, once. Here the sender fills its queue before any receiver
+// exists, with a timer signal every 2 ms, and everything arrives in order once one binds.
+TEST_F(ChannelTest, BlockingSendSurvivesTimerSignals) {
+  struct sigaction tick {};
+  tick.sa_handler = [](int) {};  // no SA_RESTART: the blocked send returns EINTR
+  struct sigaction old_action {};
+  ASSERT_EQ(sigaction(SIGALRM, &tick, &old_action), 0);
+  // Only this thread takes the signal: the receiver thread starts with it blocked.
+  sigset_t alarm, old_mask;
+  sigemptyset(&alarm);
+  sigaddset(&alarm, SIGALRM);
+  pthread_sigmask(SIG_BLOCK, &alarm, &old_mask);
+  constexpr int kMessages = 200;  // far past the high-water mark
+  std::thread receiver([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    Result<Receiver> rx = Receiver::Bind(endpoint_);
+    ASSERT_TRUE(rx.ok());
+    for (int i = 0; i < kMessages; ++i) {
+      Message m;
+      Result<bool> got = rx->Receive(&m, 10'000);
+      ASSERT_TRUE(got.ok() && *got) << "message " << i;
+      EXPECT_EQ(m.header.seq, static_cast<uint64_t>(i));
+      EXPECT_EQ(m.lost_messages, 0u);
+    }
+  });
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  itimerval every_2ms{{0, 2000}, {0, 2000}};
+  setitimer(ITIMER_REAL, &every_2ms, nullptr);
+  Result<Sender> tx = Sender::Connect(endpoint_);
+  ASSERT_TRUE(tx.ok());
+  msgpack::sbuffer body;
+  EncodeRecord(SpawnRecord{1, 1, 0, false, 0}, &body);
+  for (int i = 0; i < kMessages; ++i) {
+    Status sent = tx->Send(MessageType::kRawBatch, 1, body.data(), body.size());
+    ASSERT_TRUE(sent.ok()) << sent.error().message();
+  }
+  itimerval off{};
+  setitimer(ITIMER_REAL, &off, nullptr);
+  sigaction(SIGALRM, &old_action, nullptr);
+  receiver.join();
+  EXPECT_EQ(tx->messages_sent(), static_cast<uint64_t>(kMessages));
   tx->Close(0);
 }
 
