@@ -300,24 +300,15 @@ def test_follow_forks_false(tmp_path):
     assert s["process_count"] == 1 and s["exit_code"] == 0
 
 
-def test_untraced_leftovers_are_killed_when_the_command_ends(tmp_path):
-    # With --follow-forks=false a child the command leaves running is not traced, so the run
-    # ends with the command; the child must not outlive it. A unique sleep length names it.
-    seconds = f"{4000 + os.getpid() % 1000}.{time.monotonic_ns() % 1000:03d}"
+def test_untraced_leftovers_are_killed_when_the_command_ends(tmp_path, marker):
+    # With --follow-forks=false the daemon the command leaves running is not traced, so the
+    # run ends with the command; the daemon must not outlive it.
     started = time.monotonic()
-    events, _ = st.traced(tmp_path, ["/bin/sh", "-c", f"/bin/sleep {seconds} & exit 7"],
-                          "--follow-forks=false", expect_rc=7)
+    events, _ = st.traced(tmp_path, [st.helper("daemon-sleeper"), marker],
+                          "--follow-forks=false")
     assert time.monotonic() - started < 30
-    assert st.summary(events)["exit_code"] == 7
-    left = []
-    for entry in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                if f.read().split(b"\0")[1:2] == [seconds.encode()]:
-                    left.append(entry)
-        except OSError:
-            continue  # not a process, or gone meanwhile
-    assert not left, f"still running: {left}"
+    assert st.summary(events)["exit_code"] == 0
+    assert not st.pids_with_marker(marker), f"left behind: {st.pids_with_marker(marker)}"
 
 
 def test_follow_forks_default_traces_children(tmp_path):
