@@ -297,18 +297,25 @@ void PtraceLoop::PublishSoon() {
 
 void PtraceLoop::Resume(pid_t pid, int sig) {
   auto it = tracees_.find(pid);
-  const bool in_syscall = it != tracees_.end() && it->second.in_syscall;
+  if (it != tracees_.end()) {
+    Resume(it->second, sig);
+    return;
+  }
+  // ESRCH: the tracee was killed meanwhile; its exit is reported by waitpid.
+  ptrace(options_.seccomp_stops ? PTRACE_CONT : PTRACE_SYSCALL, pid, nullptr,
+         reinterpret_cast<void*>(static_cast<long>(sig)));
+}
+
+void PtraceLoop::Resume(const Tracee& t, int sig) {
   // For the StopWaiter: the tracee goes on into its syscall's exit, or into the user code after
   // its last syscall.
-  if (it != tracees_.end()) {
-    const uint32_t nr = static_cast<uint32_t>(it->second.pending.nr) % kSyscallKinds;
-    resumed_kind_ = in_syscall ? nr : kSyscallKinds + nr;
-  }
+  const uint32_t nr = static_cast<uint32_t>(t.pending.nr) % kSyscallKinds;
+  resumed_kind_ = t.in_syscall ? nr : kSyscallKinds + nr;
   // With the --trace pre-filter a tracee runs freely (PTRACE_CONT) except between a selected
   // syscall's seccomp stop and its exit stop.
-  const int request = options_.seccomp_stops && !in_syscall ? PTRACE_CONT : PTRACE_SYSCALL;
+  const int request = options_.seccomp_stops && !t.in_syscall ? PTRACE_CONT : PTRACE_SYSCALL;
   // ESRCH: the tracee was killed meanwhile; its exit is reported by waitpid.
-  ptrace(static_cast<__ptrace_request>(request), pid, nullptr,
+  ptrace(static_cast<__ptrace_request>(request), t.tid, nullptr,
          reinterpret_cast<void*>(static_cast<long>(sig)));
 }
 
@@ -357,7 +364,7 @@ void PtraceLoop::HandleStop(pid_t pid, int status) {
   Tracee& t = it->second;
   if (sig == (SIGTRAP | 0x80)) {
     HandleSyscallStop(t);
-    Resume(pid, 0);
+    Resume(t, 0);  // the hot path: no second lookup (HandleSyscallStop adds no tracee)
   } else if (event == PTRACE_EVENT_STOP) {
     if (IsStoppingSignal(sig)) {
       // Group-stop: hold it like a stopped process (SIGCONT wakes it, and us).

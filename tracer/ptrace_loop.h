@@ -110,6 +110,7 @@ class PtraceLoop {
   Tracee& AddTracee(pid_t tid, pid_t tgid);
   void FinishPending(Tracee& t, bool returned, int64_t ret);
   void Resume(pid_t pid, int sig);
+  void Resume(const Tracee& t, int sig);
   void Publish(const auto& record);
   // The batch holds a process event: it goes out within Publisher::kUrgentDelayNs.
   void PublishSoon();
