@@ -203,6 +203,12 @@ LoopResult PtraceLoop::Run(pid_t root, pid_t init) {
   }
   AddTracee(root, root);
   Publish(wire::SpawnRecord{root, root, getpid(), false, clock_->RealtimeNs()});
+  // The root's start goes out at once: the analyser counts the root from the hello, so a trace
+  // cut short (a killed tracer) must not lose its spawn event, whatever batches wait for.
+  if (Status s = publisher_->Flush(); !s && result_.kill_reason == KillReason::kNone) {
+    result_.publish_error = s.error();
+    KillTree(KillReason::kPublishFailed);
+  }
   Resume(root, 0);
 
   for (;;) {

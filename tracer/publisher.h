@@ -20,7 +20,7 @@ class Publisher {
   static constexpr uint64_t kMaxDelayNs = 100'000'000;  // 100 ms
   // Process starts and ends reach the user this soon, while a burst of them (a build, a shell
   // script) still shares batches: one batch per process event woke every stage each time.
-  static constexpr uint64_t kUrgentDelayNs = 10'000'000;  // 10 ms
+  static constexpr uint64_t kUrgentDelayNs = 50'000'000;  // 50 ms
 
   explicit Publisher(wire::Sender sender) : sender_(std::move(sender)) {}
 
