@@ -205,10 +205,7 @@ LoopResult PtraceLoop::Run(pid_t root, pid_t init) {
   Publish(wire::SpawnRecord{root, root, getpid(), false, clock_->RealtimeNs()});
   // The root's start goes out at once: the analyser counts the root from the hello, so a trace
   // cut short (a killed tracer) must not lose its spawn event, whatever batches wait for.
-  if (Status s = publisher_->Flush(); !s && result_.kill_reason == KillReason::kNone) {
-    result_.publish_error = s.error();
-    KillTree(KillReason::kPublishFailed);
-  }
+  CheckPublished(publisher_->Flush());
   Resume(root, 0);
 
   for (;;) {
@@ -267,10 +264,7 @@ void PtraceLoop::Tick() {
     KillTree(KillReason::kTimeout);
   }
   if (result_.kill_reason != KillReason::kNone) KillTree(result_.kill_reason);  // stragglers
-  if (Status s = publisher_->FlushIfStale(clock_->RealtimeNs()); !s) {
-    if (result_.kill_reason == KillReason::kNone) result_.publish_error = s.error();
-    KillTree(KillReason::kPublishFailed);
-  }
+  CheckPublished(publisher_->FlushIfStale(clock_->RealtimeNs()));
 }
 
 void PtraceLoop::KillTree(KillReason reason) {
@@ -291,10 +285,13 @@ PtraceLoop::Tracee& PtraceLoop::AddTracee(pid_t tid, pid_t tgid) {
 }
 
 void PtraceLoop::Publish(const auto& record) {
-  if (Status s = publisher_->Add(record, clock_->RealtimeNs()); !s) {
-    if (result_.kill_reason == KillReason::kNone) result_.publish_error = s.error();
-    KillTree(KillReason::kPublishFailed);
-  }
+  CheckPublished(publisher_->Add(record, clock_->RealtimeNs()));
+}
+
+void PtraceLoop::CheckPublished(const Status& sent) {
+  if (sent) return;
+  if (result_.kill_reason == KillReason::kNone) result_.publish_error = sent.error();
+  KillTree(KillReason::kPublishFailed);
 }
 
 void PtraceLoop::PublishSoon() {
@@ -308,8 +305,7 @@ void PtraceLoop::Resume(pid_t pid, int sig) {
     return;
   }
   // ESRCH: the tracee was killed meanwhile; its exit is reported by waitpid.
-  ptrace(options_.seccomp_stops ? PTRACE_CONT : PTRACE_SYSCALL, pid, nullptr,
-         reinterpret_cast<void*>(static_cast<long>(sig)));
+  ptrace(ResumeRequest(false), pid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
 }
 
 void PtraceLoop::Resume(const Tracee& t, int sig) {
@@ -317,12 +313,15 @@ void PtraceLoop::Resume(const Tracee& t, int sig) {
   // its last syscall.
   const uint32_t nr = static_cast<uint32_t>(t.pending.nr) % kSyscallKinds;
   resumed_kind_ = t.in_syscall ? nr : kSyscallKinds + nr;
+  // ESRCH: the tracee was killed meanwhile; its exit is reported by waitpid.
+  ptrace(ResumeRequest(t.in_syscall), t.tid, nullptr,
+         reinterpret_cast<void*>(static_cast<long>(sig)));
+}
+
+__ptrace_request PtraceLoop::ResumeRequest(bool in_syscall) const {
   // With the --trace pre-filter a tracee runs freely (PTRACE_CONT) except between a selected
   // syscall's seccomp stop and its exit stop.
-  const int request = options_.seccomp_stops && !t.in_syscall ? PTRACE_CONT : PTRACE_SYSCALL;
-  // ESRCH: the tracee was killed meanwhile; its exit is reported by waitpid.
-  ptrace(static_cast<__ptrace_request>(request), t.tid, nullptr,
-         reinterpret_cast<void*>(static_cast<long>(sig)));
+  return options_.seccomp_stops && !in_syscall ? PTRACE_CONT : PTRACE_SYSCALL;
 }
 
 void PtraceLoop::FinishPending(Tracee& t, bool returned, int64_t ret) {

@@ -5,6 +5,7 @@
 // SIGINT/SIGTERM/SIGHUP to the tracer) kill the whole tree, which is then reaped to the end.
 #pragma once
 
+#include <sys/ptrace.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -111,7 +112,11 @@ class PtraceLoop {
   void FinishPending(Tracee& t, bool returned, int64_t ret);
   void Resume(pid_t pid, int sig);
   void Resume(const Tracee& t, int sig);
+  // PTRACE_SYSCALL, or PTRACE_CONT for a tracee outside a selected syscall under --trace.
+  __ptrace_request ResumeRequest(bool in_syscall) const;
   void Publish(const auto& record);
+  // A failed publish (a record, a batch) ends the run: the error is kept, the tree killed.
+  void CheckPublished(const Status& sent);
   // The batch holds a process event: it goes out within Publisher::kUrgentDelayNs.
   void PublishSoon();
   void Tick();
