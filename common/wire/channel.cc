@@ -1,13 +1,34 @@
 #include "common/wire/channel.h"
 
+#include <memory>
+#include <mutex>
 #include <zmq.hpp>
 
 #include "common/wire/codec.h"
 
 namespace sandtrace::wire {
+namespace {
+
+// One ZeroMQ context for all the channels of a process, so that one I/O thread serves them all
+// (the analyser receives and sends through the same one): each context has an I/O thread and
+// a reaper thread of its own, started with it and woken for each message. It lives while a
+// channel holds it; the last one to go terminates it, waiting for its sockets' linger.
+std::shared_ptr<zmq::context_t> SharedContext() {
+  static std::mutex mutex;
+  static std::weak_ptr<zmq::context_t> shared;
+  std::lock_guard<std::mutex> lock(mutex);
+  std::shared_ptr<zmq::context_t> context = shared.lock();
+  if (!context) {
+    context = std::make_shared<zmq::context_t>(1);
+    shared = context;
+  }
+  return context;
+}
+
+}  // namespace
 
 struct ChannelImpl {
-  zmq::context_t context{1};
+  std::shared_ptr<zmq::context_t> context = SharedContext();  // declared first: outlives socket
   zmq::socket_t socket;
 };
 
@@ -24,7 +45,7 @@ Result<Sender> Sender::Unconnected() {
   Sender sender;
   try {
     sender.impl_ = std::make_unique<ChannelImpl>();
-    sender.impl_->socket = zmq::socket_t(sender.impl_->context, zmq::socket_type::pair);
+    sender.impl_->socket = zmq::socket_t(*sender.impl_->context, zmq::socket_type::pair);
     sender.impl_->socket.set(zmq::sockopt::sndhwm, kHighWaterMark);
     sender.impl_->socket.set(zmq::sockopt::linger, -1);
     // A receiver that is still starting (the sinks start side by side with the analyser) is
@@ -174,7 +195,6 @@ Status Sender::Close(int timeout_ms) {
     }
     impl_->socket.set(zmq::sockopt::linger, timeout_ms);
     impl_->socket.close();
-    impl_->context.close();
   } catch (const zmq::error_t& e) {
     return Error{e.num(), "zmq close"};
   }
@@ -186,7 +206,7 @@ Result<Receiver> Receiver::Bind(const std::string& endpoint) {
   Receiver receiver;
   try {
     receiver.impl_ = std::make_unique<ChannelImpl>();
-    receiver.impl_->socket = zmq::socket_t(receiver.impl_->context, zmq::socket_type::pair);
+    receiver.impl_->socket = zmq::socket_t(*receiver.impl_->context, zmq::socket_type::pair);
     receiver.impl_->socket.set(zmq::sockopt::rcvhwm, kHighWaterMark);
     receiver.impl_->socket.set(zmq::sockopt::linger, 0);
     receiver.impl_->socket.bind(endpoint);
