@@ -229,9 +229,10 @@ LoopResult PtraceLoop::Run(pid_t root, pid_t init) {
       HandleStop(got, status);
     }
     if (tracees_.empty() && result_.root_reaped && result_.kill_reason == KillReason::kNone) {
-      // Untraced leftovers (--follow-forks=false) must not outlive the run: killed here,
-      // reaped by ReapRest() while the end of the trace is on its way.
-      KillTree(KillReason::kRootGone);
+      // Untraced leftovers (--follow-forks=false) must not outlive the run: killed here with
+      // the init, reaped by ReapRest() while the end of the trace is on its way. ReapRest also
+      // looks for other children of ours, off the path of the end of the trace.
+      KillTree(KillReason::kRootGone, false);
       break;
     }
   }
@@ -239,6 +240,7 @@ LoopResult PtraceLoop::Run(pid_t root, pid_t init) {
 }
 
 void PtraceLoop::ReapRest() {
+  for (pid_t pid : OwnChildren()) kill(pid, SIGKILL);
   int status = 0;
   for (;;) {
     if (waitpid(-1, &status, __WALL) >= 0) continue;
@@ -267,13 +269,15 @@ void PtraceLoop::Tick() {
   CheckPublished(publisher_->FlushIfStale(clock_->RealtimeNs()));
 }
 
-void PtraceLoop::KillTree(KillReason reason) {
+void PtraceLoop::KillTree(KillReason reason, bool orphans) {
   if (result_.kill_reason == KillReason::kNone) result_.kill_reason = reason;
   // The init's death takes the whole PID namespace with it. SIGKILL ends ptrace-stops too;
   // ESRCH for a process that is already gone is harmless.
   if (init_ > 0) kill(init_, SIGKILL);
   for (const auto& [tid, t] : tracees_) kill(t.tgid, SIGKILL);
-  for (pid_t pid : OwnChildren()) kill(pid, SIGKILL);
+  if (orphans) {
+    for (pid_t pid : OwnChildren()) kill(pid, SIGKILL);
+  }
 }
 
 PtraceLoop::Tracee& PtraceLoop::AddTracee(pid_t tid, pid_t tgid) {

@@ -120,7 +120,9 @@ class PtraceLoop {
   // The batch holds a process event: it goes out within Publisher::kUrgentDelayNs.
   void PublishSoon();
   void Tick();
-  void KillTree(KillReason reason);
+  // Kills the init, every tracee and, unless `orphans` is false, every other child of ours
+  // (found by a scan of /proc, which ReapRest does in any case).
+  void KillTree(KillReason reason, bool orphans = true);
 
   // waitpid() for the StopWaiter; Interrupted() sees the stop and tick flags.
   struct WaitpidSource {
