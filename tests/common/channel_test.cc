@@ -1,6 +1,7 @@
 // Real ZeroMQ sockets over ipc:// in a temporary directory.
 #include "common/wire/channel.h"
 
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -303,6 +304,61 @@ TEST_F(ChannelTest, BlockingSendSurvivesTimerSignals) {
   receiver.join();
   EXPECT_EQ(tx->messages_sent(), static_cast<uint64_t>(kMessages));
   tx->Close(0);
+}
+
+// The threads of this process: /proc/self/task has one entry per thread.
+int ThreadCount() {
+  DIR* dir = opendir("/proc/self/task");
+  if (!dir) return -1;
+  int n = 0;
+  while (dirent* e = readdir(dir)) n += e->d_name[0] != '.';
+  closedir(dir);
+  return n;
+}
+
+// One message and the end, from `tx` to `rx`, acknowledged.
+void RoundTrip(Sender* tx, Receiver* rx) {
+  msgpack::sbuffer body;
+  EncodeRecord(SpawnRecord{7, 7, 1, false, 0}, &body);
+  ASSERT_TRUE(tx->Send(MessageType::kRawBatch, 1, body.data(), body.size()).ok());
+  msgpack::sbuffer end;
+  EncodeEnd(End{}, &end);
+  ASSERT_TRUE(tx->Send(MessageType::kEnd, 1, end.data(), end.size()).ok());
+  for (MessageType expected : {MessageType::kRawBatch, MessageType::kEnd}) {
+    Message m;
+    Result<bool> got = rx->Receive(&m, 10000);
+    ASSERT_TRUE(got.ok() && *got);
+    EXPECT_EQ(m.header.type, expected);
+  }
+  Status closed = tx->Close(10000);
+  EXPECT_TRUE(closed.ok()) << closed.error().message();
+}
+
+// Every channel of a process uses one ZeroMQ context: one I/O thread and one reaper thread in
+// all, not two per channel (the analyser has an input and an output per sink). The context
+// goes with the last channel, and the next channel starts a new one.
+TEST_F(ChannelTest, ChannelsOfAProcessShareOneContext) {
+  const int before = ThreadCount();
+  ASSERT_GT(before, 0);
+  {
+    Result<Receiver> rx = Receiver::Bind(endpoint_);
+    ASSERT_TRUE(rx.ok()) << rx.error().message();
+    const int with_one = ThreadCount();
+    EXPECT_EQ(with_one, before + 2);  // ZeroMQ's I/O thread and its reaper
+    Result<Sender> tx = Sender::Connect(endpoint_);
+    ASSERT_TRUE(tx.ok()) << tx.error().message();
+    Result<Sender> unconnected = Sender::Unconnected();
+    ASSERT_TRUE(unconnected.ok());
+    EXPECT_EQ(ThreadCount(), with_one);
+    RoundTrip(&*tx, &*rx);
+  }
+  EXPECT_EQ(ThreadCount(), before);  // the last channel terminated the context
+  Result<Receiver> rx = Receiver::Bind(endpoint_);
+  ASSERT_TRUE(rx.ok()) << rx.error().message();
+  Result<Sender> tx = Sender::Connect(endpoint_);
+  ASSERT_TRUE(tx.ok()) << tx.error().message();
+  EXPECT_EQ(ThreadCount(), before + 2);
+  RoundTrip(&*tx, &*rx);
 }
 
 TEST_F(ChannelTest, BindToBadEndpointFails) {
