@@ -231,8 +231,8 @@ LoopResult PtraceLoop::Run(pid_t root, pid_t init) {
     if (tracees_.empty() && result_.root_reaped && result_.kill_reason == KillReason::kNone) {
       // Untraced leftovers (--follow-forks=false) must not outlive the run: killed here with
       // the init, reaped by ReapRest() while the end of the trace is on its way. ReapRest also
-      // looks for other children of ours, off the path of the end of the trace.
-      KillTree(KillReason::kRootGone, false);
+      // kills other children of ours (KillOrphans), off the path of the end of the trace.
+      KillSandbox(KillReason::kRootGone);
       break;
     }
   }
@@ -240,7 +240,7 @@ LoopResult PtraceLoop::Run(pid_t root, pid_t init) {
 }
 
 void PtraceLoop::ReapRest() {
-  for (pid_t pid : OwnChildren()) kill(pid, SIGKILL);
+  KillOrphans();
   int status = 0;
   for (;;) {
     if (waitpid(-1, &status, __WALL) >= 0) continue;
@@ -269,15 +269,21 @@ void PtraceLoop::Tick() {
   CheckPublished(publisher_->FlushIfStale(clock_->RealtimeNs()));
 }
 
-void PtraceLoop::KillTree(KillReason reason, bool orphans) {
+void PtraceLoop::KillTree(KillReason reason) {
+  KillSandbox(reason);
+  KillOrphans();
+}
+
+void PtraceLoop::KillSandbox(KillReason reason) {
   if (result_.kill_reason == KillReason::kNone) result_.kill_reason = reason;
   // The init's death takes the whole PID namespace with it. SIGKILL ends ptrace-stops too;
   // ESRCH for a process that is already gone is harmless.
   if (init_ > 0) kill(init_, SIGKILL);
   for (const auto& [tid, t] : tracees_) kill(t.tgid, SIGKILL);
-  if (orphans) {
-    for (pid_t pid : OwnChildren()) kill(pid, SIGKILL);
-  }
+}
+
+void PtraceLoop::KillOrphans() {
+  for (pid_t pid : OwnChildren()) kill(pid, SIGKILL);
 }
 
 PtraceLoop::Tracee& PtraceLoop::AddTracee(pid_t tid, pid_t tgid) {

@@ -120,9 +120,12 @@ class PtraceLoop {
   // The batch holds a process event: it goes out within Publisher::kUrgentDelayNs.
   void PublishSoon();
   void Tick();
-  // Kills the init, every tracee and, unless `orphans` is false, every other child of ours
-  // (found by a scan of /proc, which ReapRest does in any case).
-  void KillTree(KillReason reason, bool orphans = true);
+  // KillSandbox, then KillOrphans.
+  void KillTree(KillReason reason);
+  // Kills the init (and with it the sandbox's PID namespace) and every tracee.
+  void KillSandbox(KillReason reason);
+  // Kills every other child of ours, found by a scan of /proc (orphans re-parented to us).
+  void KillOrphans();
 
   // waitpid() for the StopWaiter; Interrupted() sees the stop and tick flags.
   struct WaitpidSource {

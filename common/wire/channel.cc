@@ -193,6 +193,8 @@ Status Sender::Close(int timeout_ms) {
         }
       }
     }
+    // Unsent messages get up to timeout_ms more: the wait happens when the shared context
+    // ends, i.e. here for the process's last channel, otherwise when that one goes.
     impl_->socket.set(zmq::sockopt::linger, timeout_ms);
     impl_->socket.close();
   } catch (const zmq::error_t& e) {
