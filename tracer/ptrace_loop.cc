@@ -105,15 +105,6 @@ std::vector<pid_t> OwnChildren() {
   return pids;
 }
 
-// Syscalls after whose entry the tracee usually blocks or runs long (a new program, waiting for
-// a child, a timer, a peer): the tracer sleeps at once instead of polling for their exit.
-constexpr int kLongSyscalls[] = {
-    SYS_execve,     SYS_execveat,      SYS_vfork,           SYS_wait4,         SYS_waitid,
-    SYS_futex,      SYS_poll,          SYS_ppoll,           SYS_select,        SYS_pselect6,
-    SYS_epoll_wait, SYS_epoll_pwait,   SYS_epoll_pwait2,    SYS_nanosleep,     SYS_clock_nanosleep,
-    SYS_pause,      SYS_rt_sigsuspend, SYS_rt_sigtimedwait, SYS_accept,        SYS_accept4,
-    SYS_msgrcv,     SYS_semtimedop,    SYS_io_getevents,    SYS_io_uring_enter};
-
 // The tracer's tick (timeout, stragglers, stale batches): every 100 ms.
 constexpr suseconds_t kTickUs = 100'000;
 
@@ -173,9 +164,7 @@ void StopTicks() {
 }
 
 PtraceLoop::PtraceLoop(Publisher* publisher, const Clock* clock, LoopOptions options)
-    : publisher_(publisher), clock_(clock), options_(options) {
-  for (int nr : kLongSyscalls) waiter_.AlwaysSleep(static_cast<uint32_t>(nr));  // their exits
-}
+    : publisher_(publisher), clock_(clock), options_(options) {}
 
 LoopResult PtraceLoop::Run(pid_t root, pid_t init) {
   root_ = root;
@@ -218,7 +207,7 @@ LoopResult PtraceLoop::Run(pid_t root, pid_t init) {
       g_tick = 0;
       Tick();
     }
-    got = waiter_.Wait(&status, resumed_kind_);
+    got = waitpid(-1, &status, __WALL);
     if (got < 0) {
       if (errno == EINTR) continue;
       break;  // ECHILD: nothing left to trace or reap
@@ -251,14 +240,6 @@ void PtraceLoop::ReapRest() {
     }
   }
 }
-
-pid_t PtraceLoop::WaitpidSource::Poll(int* status) { return waitpid(-1, status, __WALL | WNOHANG); }
-
-pid_t PtraceLoop::WaitpidSource::Sleep(int* status) { return waitpid(-1, status, __WALL); }
-
-uint64_t PtraceLoop::WaitpidSource::NowNs() const { return clock->MonotonicNs(); }
-
-bool PtraceLoop::WaitpidSource::Interrupted() const { return g_tick != 0 || g_stop_signal != 0; }
 
 void PtraceLoop::Tick() {
   if (deadline_mono_ns_ != 0 && result_.kill_reason == KillReason::kNone &&
@@ -319,10 +300,6 @@ void PtraceLoop::Resume(pid_t pid, int sig) {
 }
 
 void PtraceLoop::Resume(const Tracee& t, int sig) {
-  // For the StopWaiter: the tracee goes on into its syscall's exit, or into the user code after
-  // its last syscall.
-  const uint32_t nr = static_cast<uint32_t>(t.pending.nr) % kSyscallKinds;
-  resumed_kind_ = t.in_syscall ? nr : kSyscallKinds + nr;
   // ESRCH: the tracee was killed meanwhile; its exit is reported by waitpid.
   ptrace(ResumeRequest(t.in_syscall), t.tid, nullptr,
          reinterpret_cast<void*>(static_cast<long>(sig)));

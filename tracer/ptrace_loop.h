@@ -15,7 +15,6 @@
 #include "launcher/seccomp_filter.h"
 #include "tracer/clock.h"
 #include "tracer/publisher.h"
-#include "tracer/stop_waiter.h"
 
 namespace sandtrace::tracer {
 
@@ -127,20 +126,6 @@ class PtraceLoop {
   // Kills every other child of ours, found by a scan of /proc (orphans re-parented to us).
   void KillOrphans();
 
-  // waitpid() for the StopWaiter; Interrupted() sees the stop and tick flags.
-  struct WaitpidSource {
-    pid_t Poll(int* status);
-    pid_t Sleep(int* status);
-    uint64_t NowNs() const;
-    bool Interrupted() const;
-    const Clock* clock;
-  };
-
-  // Kinds of stop for the StopWaiter: a syscall's exit (its number), or the user code after a
-  // syscall (kSyscallKinds + its number).
-  static constexpr uint32_t kSyscallKinds = 1024;
-  static_assert(2 * kSyscallKinds <= StopWaiter<WaitpidSource>::kKinds);
-
   Publisher* publisher_;
   const Clock* clock_;
   LoopOptions options_;
@@ -150,9 +135,6 @@ class PtraceLoop {
   bool command_exec_done_ = false;  // the command's own execve succeeded
   uint64_t deadline_mono_ns_ = 0;
   LoopResult result_;
-  WaitpidSource wait_source_{clock_};
-  uint32_t resumed_kind_ = 0;  // of the tracee resumed last
-  StopWaiter<WaitpidSource> waiter_{&wait_source_};
 };
 
 }  // namespace sandtrace::tracer
