@@ -219,9 +219,9 @@ def test_exec_from_non_leader_thread(tmp_path):
 
 
 def test_tracer_sleeps_while_the_command_sleeps(tmp_path):
-    # The tracer polls for a stop for a few microseconds before it sleeps in waitpid
-    # (tracer/stop_waiter.h). A command that blocks must leave it asleep: a 1 s sleep costs the
-    # whole run a few tens of milliseconds of CPU, a tracer that kept polling about a second.
+    # The tracer sleeps in waitpid between stops (it polled first until ab69032). A command
+    # that blocks must leave it asleep: a 1 s sleep costs the whole run a few tens of
+    # milliseconds of CPU, a tracer that polled or spun about a second.
     before = os.times()
     events, _ = st.traced(tmp_path, ["sleep", "1"])
     after = os.times()
