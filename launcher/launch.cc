@@ -76,7 +76,14 @@ bool ApplyLimits(const SandboxConfig& sandbox) {
   const pid_t self = getpid();
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) FailStep(report, Step::kNoNewPrivs);
   if (!sandbox.trace_only) {
-    if (setsid() < 0) FailStep(report, Step::kSession);
+    // Out of the caller's session (no controlling terminal: nothing to inject into with
+    // TIOCSTI) and out of sandtrace's process group (kill(0, ...) reaches only the sandbox).
+    // The wrapper usually made the session for the whole run; then only the group is left.
+    if (sandbox.session_made) {
+      if (setpgid(0, 0) < 0) FailStep(report, Step::kProcessGroup);
+    } else if (setsid() < 0) {
+      FailStep(report, Step::kSession);
+    }
     LandlockRules rules;
     rules.read = sandbox.landlock_read;
     rules.read_write = sandbox.landlock_read_write;
@@ -313,7 +320,7 @@ std::vector<wire::LayerState> AppliedLayerStates(const LaunchSpec& spec) {
   }
   std::string command_detail = "PR_SET_NO_NEW_PRIVS";
   if (!sandbox.trace_only) {
-    command_detail += "; new session; fds beyond 0-2 closed; at most " +
+    command_detail += "; new session and process group; fds beyond 0-2 closed; at most " +
                       std::to_string(sandbox.max_processes) + " processes (RLIMIT_NPROC)";
     if (sandbox.max_file_size != 0) {
       command_detail += "; files up to " + std::to_string(sandbox.max_file_size) +

@@ -12,7 +12,7 @@ constexpr uint32_t kConfigVersion = 1;
 std::string SerializeSandboxConfig(const SandboxConfig& c) {
   msgpack::sbuffer buffer;
   msgpack::packer<msgpack::sbuffer> p(buffer);
-  p.pack_array(20);
+  p.pack_array(21);
   p.pack(kConfigVersion);
   p.pack(c.trace_only);
   p.pack(c.new_network);
@@ -34,6 +34,7 @@ std::string SerializeSandboxConfig(const SandboxConfig& c) {
   p.pack(c.log_only);
   p.pack_bin(static_cast<uint32_t>(c.trace_filter.size()));
   p.pack_bin_body(c.trace_filter.data(), static_cast<uint32_t>(c.trace_filter.size()));
+  p.pack(c.session_made);
   p.pack(kConfigVersion);  // trailer: a truncated file is detected
   return std::string(buffer.data(), buffer.size());
 }
@@ -63,7 +64,7 @@ Result<SandboxConfig> DeserializeSandboxConfig(const std::string& bytes) {
     c.seccomp_program.assign(f[10].via.bin.ptr, f[10].via.bin.size);
     if (o.via.array.size > 11) c.visible_paths = f[11].as<std::vector<std::string>>();
     if (o.via.array.size > 12) c.hidden_paths = f[12].as<std::vector<std::string>>();
-    if (o.via.array.size != 20 || f[19].as<uint32_t>() != kConfigVersion ||
+    if (o.via.array.size != 21 || f[20].as<uint32_t>() != kConfigVersion ||
         f[18].type != msgpack::type::BIN) {
       return PlainError("sandbox configuration: malformed (wrong number of fields)");
     }
@@ -73,6 +74,7 @@ Result<SandboxConfig> DeserializeSandboxConfig(const std::string& bytes) {
     c.memory = f[16].as<uint64_t>();
     c.log_only = f[17].as<std::vector<int32_t>>();
     c.trace_filter.assign(f[18].via.bin.ptr, f[18].via.bin.size);
+    c.session_made = f[19].as<bool>();
   } catch (const std::exception& e) {
     return PlainError(std::string("sandbox configuration: ") + e.what());
   }

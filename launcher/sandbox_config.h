@@ -13,7 +13,11 @@
 namespace sandtrace::launcher {
 
 struct SandboxConfig {
-  bool trace_only = true;   // layers 6-7 skipped; setsid and fd closing skipped
+  bool trace_only = true;  // layers 6-7 skipped; the new session and fd closing skipped
+  // Enforcing: the wrapper already put the whole run (itself, the tracer, the command) in a
+  // session of its own (cli/supervisor.cc), so the command leaves only the process group
+  // (setpgid). False: the command makes its own session (setsid).
+  bool session_made = false;
   bool new_network = true;  // layer 4 (false with --allow-net)
   bool allow_exec = false;  // execve after the command's own: allowed (else EPERM + deny)
   // With allow_exec false: the policy's filesystem.allow_exec programs may still be executed.

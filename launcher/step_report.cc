@@ -39,6 +39,8 @@ const char* StepName(Step step) {
     case Step::kLoopback: return "layer 4 (network_namespace): bringing lo up";
     case Step::kNoNewPrivs: return "layer 5 (no_new_privs): PR_SET_NO_NEW_PRIVS";
     case Step::kSession: return "layer 5 (no_new_privs): setsid";
+    case Step::kProcessGroup:
+      return "layer 5 (no_new_privs): setpgid";
     case Step::kCloseFds: return "layer 5 (no_new_privs): closing inherited file descriptors";
     case Step::kLimits: return "layer 5 (no_new_privs): resource limits";
     case Step::kTraceMe: return "layer 8 (ptrace): PTRACE_TRACEME";

@@ -24,6 +24,7 @@ enum class Step : int32_t {
   kSession = 51,         // setsid
   kCloseFds = 52,        // close inherited fds beyond 0-2
   kLimits = 53,          // resource limits
+  kProcessGroup = 54,    // setpgid (the wrapper made the run's session)
   kLandlock = 60,        // layer 6
   kSeccomp = 70,         // layer 7
   kTraceFilter = 71,     // layer 7: the --trace pre-filter

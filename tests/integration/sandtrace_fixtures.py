@@ -559,16 +559,27 @@ def exe_name(pid):
         return ""
 
 
+def descendants(pid):
+    """Every live descendant of `pid`, nearest first (children, then grandchildren, ...)."""
+    found, level = [], children_of(pid)
+    while level:
+        found += level
+        level = [kid for p in level for kid in children_of(p)]
+    return found
+
+
 def child_named(pid, name, timeout=30):
-    """The child of `pid` running the executable `name` (waits for it to appear)."""
+    """The nearest descendant of `pid` running the executable `name` (waits for it to appear).
+    An enforcing run's stages are grandchildren of `sandtrace`: they run under a child of it
+    that made the run's session (cli/supervisor.cc, RunInOwnSession)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for kid in children_of(pid):
+        for kid in descendants(pid):
             if exe_name(kid) == name:
                 return kid
         time.sleep(0.05)
-    raise AssertionError(f"no child {name} of {pid}; children: "
-                         f"{[(k, exe_name(k)) for k in children_of(pid)]}")
+    raise AssertionError(f"no descendant {name} of {pid}; descendants: "
+                         f"{[(k, exe_name(k)) for k in descendants(pid)]}")
 
 
 def wait_until(predicate, timeout, interval=0.05):

@@ -16,6 +16,7 @@ fds; 14 /proc/N/root and cwd tricks; 15 remount; 16 links and renames; 17 /proc 
 24 fork bomb; 27 a missing layer (exit 125, simulated by st-probe-without: no sysctl touched).
 """
 import errno
+import fcntl
 import os
 import pty
 import re
@@ -23,6 +24,7 @@ import select
 import signal
 import socket
 import subprocess
+import termios
 import time
 import tty
 from pathlib import Path
@@ -472,36 +474,100 @@ def read_available(fd):
     return data
 
 
+def with_controlling_terminal(fd):
+    """preexec_fn: the child (sandtrace) leads a new session whose controlling terminal is the
+    terminal `fd`, as a command started from an interactive shell has one."""
+    def preexec():
+        os.setsid()
+        fcntl.ioctl(fd, termios.TIOCSCTTY, 0)
+    return preexec
+
+
 def test_tiocsti_injection_fails(sb):
     master, slave = pty.openpty()
     try:
         tty.setraw(slave)  # non-canonical: an injected byte would be readable at once
         if os.geteuid() == 0:
             # The check works: a privileged TIOCSTI from the host shows up on the slave.
-            import fcntl
-            import termios
             try:
                 fcntl.ioctl(slave, termios.TIOCSTI, b"k")
                 assert read_available(slave) == b"k"
             except OSError:
                 pass  # TIOCSTI disabled on this kernel: nothing could be injected anyway
-        run = sb.run([sf.probe("tiocsti")], stdin=slave)
+        # sandtrace's controlling terminal is the one the probe gets as stdin.
+        run = sb.run([sf.probe("tiocsti")], stdin=slave,
+                     preexec_fn=with_controlling_terminal(slave))
         assert run.result("isatty").ok, "the probe did not get the terminal"
         assert run.result("tiocsti").errno == "EPERM", run.result("tiocsti")
         assert run.result("tiocsti_highbits").errno == "EPERM", run.result("tiocsti_highbits")
         assert run.result("tioclinux").errno == "EPERM", run.result("tioclinux")
-        # A new session: the terminal is not the probe's controlling terminal.
+        # Out of sandtrace's session: the terminal is not the probe's controlling terminal
+        # (no /dev/tty), and the probe leads a process group of its own.
+        assert run.result("ctty").errno == "ENXIO", run.result("ctty")
         session = run.result("session")
-        assert session["sid"] == session["pid"]
+        assert session["pgid"] == session["pid"], session
         ioctls = [ev for ev in run.calls(nr=16) if ev["args"]["raw"][1] & 0xffffffff == 0x5412]
         assert len(ioctls) == 2 and all(ev["action"] == "deny" for ev in ioctls), ioctls
         assert {ev["args"]["raw"][1] for ev in ioctls} == {0x5412, 0x5412 | 1 << 32}
         # Host side: nothing was injected into the terminal's input, nothing echoed.
         assert read_available(slave) == b""
         assert b"Z" not in read_available(master) and b"Q" not in read_available(master)
+        # The check above can fail: under --trace-only the command stays in sandtrace's
+        # session, as under strace, and has the same controlling terminal.
+        control = sb.run(["/bin/sh", "-c", ": </dev/tty && echo ctty"], trace_only=True,
+                         output=False, stdin=slave, preexec_fn=with_controlling_terminal(slave))
+        assert control.stdout == "ctty\n", control.describe()
     finally:
         os.close(master)
         os.close(slave)
+
+
+def autogroup(pid):
+    """The scheduling group of `pid` ("/autogroup-N nice K"), or None without autogroups."""
+    try:
+        return Path(f"/proc/{pid}/autogroup").read_text().split()[0]
+    except OSError:
+        return None
+
+
+@pytest.mark.parametrize("trace_only", [False, True], ids=["enforcing", "trace-only"])
+def test_the_run_shares_one_session(sb, marker, trace_only):
+    # Enforcing: the command is out of the caller's session (SPEC 5), in the one session that
+    # the whole run shares. The kernel gives each session a scheduling group of its own
+    # (autogroup); a tracer and a command in different groups cost a fork/exec-heavy build
+    # 1.7x the time (docs/benchmarks.md). The process the caller started stays in the
+    # caller's session and process group, where a terminal's Ctrl-C reaches it.
+    # --trace-only: everything stays in the caller's session, as under strace.
+    args = sb.args([st.helper("sleeper"), "0", marker], trace_only=trace_only,
+                   output=sb.outdir / "session.jsonl")
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=sb.env())
+    try:
+        def sleepers():
+            return [pid for pid in st.pids_with_marker(marker)
+                    if st.exe_name(pid) == "st-sleeper"]
+        assert st.wait_until(lambda: len(sleepers()) == 1, 30), sleepers()
+        command = sleepers()[0]
+        stages = [st.child_named(proc.pid, name) for name in PIPELINE[2:]]
+        assert os.getsid(proc.pid) == os.getsid(0)
+        assert os.getpgid(proc.pid) == os.getpgrp()
+        run_session = {os.getsid(pid) for pid in stages + [command]}
+        assert len(run_session) == 1, run_session
+        if trace_only:
+            assert run_session == {os.getsid(0)}
+        else:
+            assert run_session != {os.getsid(0)}
+            # The command leads a process group of its own: kill(0, ...) reaches only it.
+            assert os.getpgid(command) == command
+            assert all(os.getpgid(pid) != command for pid in stages)
+        groups = {autogroup(pid) for pid in stages + [command]}
+        assert len(groups) == 1, [(pid, autogroup(pid)) for pid in stages + [command]]
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 130, proc.stderr.read().decode(errors="replace")
+        assert st.wait_until(lambda: not sleepers(), 5)
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -795,13 +861,17 @@ def test_kill_and_ptrace_reach_only_the_sandbox(sb, marker):
         sleeper.wait()
 
 
-PIPELINE = ["sandtrace", "sandtrace-tracer", "sandtrace-analyzer", "sandtrace-sink-jsonl"]
+# "sandtrace" is the process the caller started; "session" its child that made the run's session
+# and supervises the stages (cli/supervisor.cc, RunInOwnSession).
+PIPELINE = ["sandtrace", "session", "sandtrace-tracer", "sandtrace-analyzer",
+            "sandtrace-sink-jsonl"]
 
 
 @pytest.mark.parametrize("target", PIPELINE)
 def test_sigkill_of_a_pipeline_process_kills_the_sandbox(sb, marker, target):
     # THREATS 11: SIGKILL of the tracer or any pipeline process -> every sandboxed process dies.
-    args = sb.args([st.helper("sleeper"), "3", marker], output=sb.outdir / "kill.jsonl")
+    out = sb.outdir / "kill.jsonl"
+    args = sb.args([st.helper("sleeper"), "3", marker], output=out)
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             env=sb.env())
     try:
@@ -809,13 +879,22 @@ def test_sigkill_of_a_pipeline_process_kills_the_sandbox(sb, marker, target):
             return [pid for pid in st.pids_with_marker(marker)
                     if st.exe_name(pid) == "st-sleeper"]
         assert st.wait_until(lambda: len(sleepers()) == 4, 30), sleepers()
-        victim = proc.pid if target == "sandtrace" else st.child_named(proc.pid, target)
+        session = st.child_named(proc.pid, "sandtrace")
+        victim = {"sandtrace": proc.pid, "session": session}.get(target)
+        victim = victim or st.child_named(proc.pid, target)
         os.kill(victim, signal.SIGKILL)
         assert st.wait_until(lambda: not sleepers(), 5), (
             f"{len(sleepers())} sandboxed processes still alive 5 s after SIGKILL of {target}")
         proc.wait(timeout=30)
         if target != "sandtrace":
             assert proc.returncode != 0
+        else:
+            # The session's supervisor took its parent's death for a SIGTERM: the tracer
+            # killed the tree and the trace was finished, summary and all.
+            assert st.wait_until(lambda: not st.alive(session), 30)
+            summary = st.summary(st.load_jsonl(out))
+            assert summary["event_type"] == "summary", summary
+            assert summary["outcome"] == "interrupted" and summary["exit_code"] == 143, summary
     finally:
         proc.kill()
         proc.wait()

@@ -3,7 +3,11 @@
 //   tiocsti_highbits   raw ioctl with TIOCSTI | 1 << 32 as the request (the kernel reads an
 //                      unsigned int: a filter comparing 64 bits would let it through)
 //   tioclinux          ioctl(0, TIOCLINUX, {6}) (TIOCL_GETSEL... a harmless subcode)
-// Also reports "RESULT isatty ok|errno" and "RESULT session ok sid=S pid=P".
+// Also reports "RESULT isatty ok|errno", "RESULT session ok sid=S pid=P pgid=G pgrp_tty=T"
+// (pids as the sandbox's PID namespace sees them: 0 for a process outside it) and
+// "RESULT ctty ok|errno": open("/dev/tty"), which fails with ENXIO without a controlling
+// terminal.
+#include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 
@@ -11,8 +15,9 @@
 
 int main(void) {
   PROBE("isatty", isatty(0) ? 0 : -1);
-  probe_report("session", 0, 0, "sid=%d pid=%d pgrp_tty=%d", (int)getsid(0), (int)getpid(),
-               (int)tcgetpgrp(0));
+  probe_report("session", 0, 0, "sid=%d pid=%d pgid=%d pgrp_tty=%d", (int)getsid(0), (int)getpid(),
+               (int)getpgid(0), (int)tcgetpgrp(0));
+  PROBE("ctty", open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
   char c = 'Z';
   PROBE("tiocsti", ioctl(0, TIOCSTI, &c));
   char d = 'Q';
