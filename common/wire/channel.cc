@@ -47,7 +47,12 @@ Result<Sender> Sender::Unconnected() {
     sender.impl_ = std::make_unique<ChannelImpl>();
     sender.impl_->socket = zmq::socket_t(*sender.impl_->context, zmq::socket_type::pair);
     sender.impl_->socket.set(zmq::sockopt::sndhwm, kHighWaterMark);
-    sender.impl_->socket.set(zmq::sockopt::linger, -1);
+    // Never -1, not even before Close sets the linger it wants: a bound socket's connection
+    // whose peer vanishes ends on its own, with the socket's linger at that moment, and with
+    // -1 it would wait for ever to deliver its queued messages to the peer that is gone, and
+    // the context's termination with it (ChannelTest.BoundSenderGivesUpWhenTheReceiver-
+    // VanishesMidStream hung about once in 3000 rounds on a loaded machine).
+    sender.impl_->socket.set(zmq::sockopt::linger, 0);
     // A receiver that is still starting (the sinks start side by side with the analyser) is
     // retried soon: ZeroMQ's default is to wait 100 ms after a refused connection. The wait
     // doubles after each failure up to kReconnectMaxMs, so a receiver that died is not
