@@ -555,13 +555,12 @@ void ForwardToSessionChild(int sig) {
 // caller's terminal). The session is made here, for the whole run, and not by the command
 // alone: Linux puts each session in a scheduling group of its own (autogroups, on by default
 // in most distributions' kernels), and a tracer and a tracee in different groups pay for it
-// at every stop. On the benchmark VM a fork/exec-heavy script took 1.7x the time of the same
-// run under --trace-only with the command in its own session, 1.2x with only the tracer and
-// the command in a new one (the analyser and the sinks outside), and 1.05x with everything in
-// one (docs/benchmarks.md). So this process stays in the caller's session and process group,
-// where the terminal's Ctrl-C and hang-up reach it, and passes them on; a child makes the new
-// session and runs the pipeline in it. The command then only leaves our process group.
-// Returns sandtrace's exit status: the child's.
+// at every stop. On the benchmark VM a fork/exec-heavy script took 1.5-1.7x the time of the
+// same run under --trace-only with the command alone in a new session, and 1.03-1.14x with the
+// whole run in one (docs/benchmarks.md, 2026-11-30). So this process stays in the caller's
+// session and process group, where the terminal's Ctrl-C and hang-up reach it, and passes them
+// on; a child makes the new session and runs the pipeline in it. The command then only leaves
+// our process group. Returns sandtrace's exit status: the child's.
 int RunInOwnSession(const std::function<int(bool session_made)>& run) {
   sigset_t stops, old;
   sigemptyset(&stops);

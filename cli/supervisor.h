@@ -4,7 +4,9 @@
 // readiness handshake (the tracer's go), forwards SIGINT/SIGTERM/SIGHUP to the
 // tracer, and waits. When a stage dies the pipeline is shut down from upstream to downstream
 // (tracer, analyser, sinks) so that each stage can still drain and finish its outputs; the
-// tracer's death takes the traced tree with it (PTRACE_O_EXITKILL).
+// tracer's death takes the traced tree with it (PTRACE_O_EXITKILL). An enforcing run does all
+// of this in a child that leads a session of its own, shared by every stage and the command;
+// the process the caller started stays in the caller's session and passes signals on.
 #pragma once
 
 #include <string>
