@@ -522,6 +522,25 @@ def test_tiocsti_injection_fails(sb):
         os.close(slave)
 
 
+def sleepers(marker):
+    """The live st-sleeper processes tagged with `marker`."""
+    return [pid for pid in st.pids_with_marker(marker) if st.exe_name(pid) == "st-sleeper"]
+
+
+def start_sleepers(sb, marker, children, output, trace_only=False):
+    """Starts `sandtrace run -o OUTPUT -- st-sleeper CHILDREN MARKER` as the run's user in the
+    background and waits until all CHILDREN + 1 sleepers are up; returns the Popen."""
+    args = sb.args([st.helper("sleeper"), str(children), marker], trace_only=trace_only,
+                   output=output)
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=sb.env())
+    if not st.wait_until(lambda: len(sleepers(marker)) == children + 1, 30):
+        proc.kill()
+        _, err = proc.communicate()
+        raise AssertionError(f"the sleepers did not start: {sleepers(marker)}\n{err.decode()}")
+    return proc
+
+
 def autogroup(pid):
     """The scheduling group of `pid` ("/autogroup-N nice K"), or None without autogroups."""
     try:
@@ -538,16 +557,9 @@ def test_the_run_shares_one_session(sb, marker, trace_only):
     # 1.7x the time (docs/benchmarks.md). The process the caller started stays in the
     # caller's session and process group, where a terminal's Ctrl-C reaches it.
     # --trace-only: everything stays in the caller's session, as under strace.
-    args = sb.args([st.helper("sleeper"), "0", marker], trace_only=trace_only,
-                   output=sb.outdir / "session.jsonl")
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env=sb.env())
+    proc = start_sleepers(sb, marker, 0, sb.outdir / "session.jsonl", trace_only=trace_only)
     try:
-        def sleepers():
-            return [pid for pid in st.pids_with_marker(marker)
-                    if st.exe_name(pid) == "st-sleeper"]
-        assert st.wait_until(lambda: len(sleepers()) == 1, 30), sleepers()
-        command = sleepers()[0]
+        command = sleepers(marker)[0]
         stages = [st.child_named(proc.pid, name) for name in PIPELINE[2:]]
         assert os.getsid(proc.pid) == os.getsid(0)
         assert os.getpgid(proc.pid) == os.getpgrp()
@@ -564,7 +576,7 @@ def test_the_run_shares_one_session(sb, marker, trace_only):
         assert len(groups) == 1, [(pid, autogroup(pid)) for pid in stages + [command]]
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 130, proc.stderr.read().decode(errors="replace")
-        assert st.wait_until(lambda: not sleepers(), 5)
+        assert st.wait_until(lambda: not sleepers(marker), 5)
     finally:
         proc.kill()
         proc.wait()
@@ -871,20 +883,15 @@ PIPELINE = ["sandtrace", "session", "sandtrace-tracer", "sandtrace-analyzer",
 def test_sigkill_of_a_pipeline_process_kills_the_sandbox(sb, marker, target):
     # THREATS 11: SIGKILL of the tracer or any pipeline process -> every sandboxed process dies.
     out = sb.outdir / "kill.jsonl"
-    args = sb.args([st.helper("sleeper"), "3", marker], output=out)
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env=sb.env())
+    proc = start_sleepers(sb, marker, 3, out)
     try:
-        def sleepers():
-            return [pid for pid in st.pids_with_marker(marker)
-                    if st.exe_name(pid) == "st-sleeper"]
-        assert st.wait_until(lambda: len(sleepers()) == 4, 30), sleepers()
         session = st.child_named(proc.pid, "sandtrace")
         victim = {"sandtrace": proc.pid, "session": session}.get(target)
         victim = victim or st.child_named(proc.pid, target)
         os.kill(victim, signal.SIGKILL)
-        assert st.wait_until(lambda: not sleepers(), 5), (
-            f"{len(sleepers())} sandboxed processes still alive 5 s after SIGKILL of {target}")
+        assert st.wait_until(lambda: not sleepers(marker), 5), (
+            f"{len(sleepers(marker))} sandboxed processes still alive 5 s after SIGKILL of "
+            f"{target}")
         proc.wait(timeout=30)
         if target != "sandtrace":
             assert proc.returncode != 0
