@@ -2,7 +2,9 @@
 
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 
 namespace sandtrace::tracer {
 namespace {
@@ -67,14 +69,29 @@ CopiedBytes ReadBytes(pid_t pid, uint64_t addr, size_t size) {
 CopiedBytes ReadStringArray(pid_t pid, uint64_t addr, size_t max_items, size_t max_total) {
   CopiedBytes out;
   if (addr == 0) return out;
+  // The pointers are read a page's worth at a time (one call for a whole short argv, not one
+  // per item): a read never goes past the end of the page that holds the next pointer.
+  uint64_t slots[kPageSize / sizeof(uint64_t)];
+  size_t have = 0, next = 0;  // pointers in `slots`, and the next one to use
   for (size_t i = 0; i < max_items; ++i) {
-    CopiedBytes slot = ReadBytes(pid, addr + i * sizeof(uint64_t), sizeof(uint64_t));
-    if (slot.truncated) {
-      out.truncated = true;
-      return out;
+    if (next == have) {
+      const uint64_t at = addr + i * sizeof(uint64_t);
+      const size_t want = std::min(max_items - i, std::size(slots)) * sizeof(uint64_t);
+      ssize_t n = ReadWithinPage(pid, at, reinterpret_cast<char*>(slots), want);
+      if (n < static_cast<ssize_t>(sizeof(uint64_t))) {
+        // Unreadable, or a misaligned pointer that straddles two pages: this one alone.
+        CopiedBytes slot = ReadBytes(pid, at, sizeof(uint64_t));
+        if (slot.truncated) {
+          out.truncated = true;
+          return out;
+        }
+        memcpy(slots, slot.bytes.data(), sizeof(uint64_t));
+        n = sizeof(uint64_t);
+      }
+      have = static_cast<size_t>(n) / sizeof(uint64_t);
+      next = 0;
     }
-    uint64_t item;
-    memcpy(&item, slot.bytes.data(), sizeof item);
+    const uint64_t item = slots[next++];
     if (item == 0) return out;
     if (i > 0) out.bytes.push_back('\0');
     const size_t room = max_total > out.bytes.size() ? max_total - out.bytes.size() : 0;

@@ -81,5 +81,51 @@ TEST_F(ChildTest, ReadsStringArrays) {
   EXPECT_EQ(few.bytes, std::string("ls\0-l", 5));
 }
 
+// Pointer arrays are read a page at a time: the pointers on either side of a page boundary,
+// aligned or not, and an array that ends where its mapping ends.
+TEST_F(ChildTest, ReadsStringArraysAcrossPagesAndUpToTheEndOfAMapping) {
+  char* map = static_cast<char*>(
+      mmap(nullptr, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  ASSERT_NE(map, MAP_FAILED);
+  munmap(map + 2 * 4096, 4096);
+  static const char* const kItems[] = {"a", "bb", "ccc", "dddd", "eeeee"};
+  const std::string joined("a\0bb\0ccc\0dddd\0eeeee", 19);
+  auto put = [&](char* at, bool terminated) {
+    for (size_t i = 0; i < 5; ++i) memcpy(at + i * 8, &kItems[i], 8);
+    if (terminated) memset(at + 5 * 8, 0, 8);
+  };
+  // Aligned, two pointers before the boundary and the rest (and the NULL) after it.
+  char* const across = map + 4096 - 2 * 8;
+  put(across, true);
+  // Misaligned by 3 bytes: the third pointer straddles the boundary (written over `across`
+  // for a second child).
+  char* const straddling = map + 4096 - 2 * 8 - 3;
+  // Ending exactly at the end of the mapping: the NULL is its last 8 bytes.
+  char* const at_end = map + 2 * 4096 - 6 * 8;
+  put(at_end, true);
+  // Cut off by the unmapped page: no NULL before it.
+  char* const cut = map + 2 * 4096 - 5 * 8;
+  StartChild();
+  CopiedBytes a = ReadStringArray(child_, reinterpret_cast<uint64_t>(across), 16, 1024);
+  EXPECT_FALSE(a.truncated);
+  EXPECT_EQ(a.bytes, joined);
+  CopiedBytes e = ReadStringArray(child_, reinterpret_cast<uint64_t>(at_end), 16, 1024);
+  EXPECT_FALSE(e.truncated);
+  EXPECT_EQ(e.bytes, joined);
+  kill(child_, SIGKILL);
+  waitpid(child_, nullptr, 0);
+  child_ = -1;
+  put(straddling, true);
+  put(cut, false);  // overwrites at_end's array: its last five slots are this one
+  StartChild();
+  CopiedBytes m = ReadStringArray(child_, reinterpret_cast<uint64_t>(straddling), 16, 1024);
+  EXPECT_FALSE(m.truncated);
+  EXPECT_EQ(m.bytes, joined);
+  CopiedBytes c = ReadStringArray(child_, reinterpret_cast<uint64_t>(cut), 16, 1024);
+  EXPECT_TRUE(c.truncated);
+  EXPECT_EQ(c.bytes, joined);
+  munmap(map, 2 * 4096);
+}
+
 }  // namespace
 }  // namespace sandtrace::tracer
