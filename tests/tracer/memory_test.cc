@@ -105,25 +105,23 @@ TEST_F(ChildTest, ReadsStringArraysAcrossPagesAndUpToTheEndOfAMapping) {
   put(at_end, true);
   // Cut off by the unmapped page: no NULL before it.
   char* const cut = map + 2 * 4096 - 5 * 8;
+  // The whole array is read, and it is truncated only when its NULL could not be.
+  auto expect_all_read = [&](const char* at, bool truncated) {
+    CopiedBytes read = ReadStringArray(child_, reinterpret_cast<uint64_t>(at), 16, 1024);
+    EXPECT_EQ(read.truncated, truncated) << static_cast<const void*>(at);
+    EXPECT_EQ(read.bytes, joined) << static_cast<const void*>(at);
+  };
   StartChild();
-  CopiedBytes a = ReadStringArray(child_, reinterpret_cast<uint64_t>(across), 16, 1024);
-  EXPECT_FALSE(a.truncated);
-  EXPECT_EQ(a.bytes, joined);
-  CopiedBytes e = ReadStringArray(child_, reinterpret_cast<uint64_t>(at_end), 16, 1024);
-  EXPECT_FALSE(e.truncated);
-  EXPECT_EQ(e.bytes, joined);
+  expect_all_read(across, false);
+  expect_all_read(at_end, false);
   kill(child_, SIGKILL);
   waitpid(child_, nullptr, 0);
   child_ = -1;
   put(straddling, true);
   put(cut, false);  // overwrites at_end's array: its last five slots are this one
   StartChild();
-  CopiedBytes m = ReadStringArray(child_, reinterpret_cast<uint64_t>(straddling), 16, 1024);
-  EXPECT_FALSE(m.truncated);
-  EXPECT_EQ(m.bytes, joined);
-  CopiedBytes c = ReadStringArray(child_, reinterpret_cast<uint64_t>(cut), 16, 1024);
-  EXPECT_TRUE(c.truncated);
-  EXPECT_EQ(c.bytes, joined);
+  expect_all_read(straddling, false);
+  expect_all_read(cut, true);
   munmap(map, 2 * 4096);
 }
 
