@@ -34,6 +34,10 @@ constexpr int kGoFdInTracer = 4;
 constexpr int kStageNice = 5;  // analyser and sinks: see StageSpec::nice
 constexpr auto kGrace = std::chrono::seconds(5);  // before SIGKILL of a stage told to stop
 
+// The signals that stop a run: the wrapper passes them on to the tracer, which kills the tree
+// and finishes the trace.
+constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGHUP};
+
 volatile sig_atomic_t g_signal = 0;
 
 void OnSignal(int sig) { g_signal = sig; }
@@ -520,9 +524,7 @@ int Pipeline::Run() {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = OnSignal;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGHUP, &sa, nullptr);
+  for (int sig : kStopSignals) sigaction(sig, &sa, nullptr);
   sa.sa_handler = OnTick;  // wakes waitpid() so stopping stages can be escalated to SIGKILL
   sigaction(SIGALRM, &sa, nullptr);
   itimerval tick{{0, 250'000}, {0, 250'000}};
@@ -564,7 +566,7 @@ void ForwardToSessionChild(int sig) {
 int RunInOwnSession(const std::function<int(bool session_made)>& run) {
   sigset_t stops, old;
   sigemptyset(&stops);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stops, sig);
+  for (int sig : kStopSignals) sigaddset(&stops, sig);
   sigprocmask(SIG_BLOCK, &stops, &old);  // none is lost before the forwarding is in place
   fflush(nullptr);                       // nothing buffered is written twice
   const pid_t parent = getpid();
@@ -587,7 +589,7 @@ int RunInOwnSession(const std::function<int(bool session_made)>& run) {
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = ForwardToSessionChild;
   sa.sa_flags = SA_RESTART;
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
+  for (int sig : kStopSignals) sigaction(sig, &sa, nullptr);
   sigprocmask(SIG_SETMASK, &old, nullptr);
   int status = 0;
   while (waitpid(child, &status, 0) < 0) {
