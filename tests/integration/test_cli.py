@@ -2,6 +2,7 @@
 
 Issue "Pipeline core", point 7 (exit statuses) and the refusal of flags that are not available.
 """
+import json
 import os
 import subprocess
 import time
@@ -139,6 +140,23 @@ def test_unwritable_output_exits_2_and_runs_nothing(tmp_path, target):
     assert p.returncode == 2, st.describe(p)
     assert str(target).encode() in p.stderr, "the message names the output: " + st.describe(p)
     assert not marker.exists(), "the command ran although its trace could not be written"
+
+
+def test_a_previous_trace_in_the_output_is_replaced(tmp_path):
+    # The wrapper opens the output without truncating it (a run that fails before it starts
+    # must not destroy the previous trace) and empties it only once the run starts.
+    out = tmp_path / "trace.jsonl"
+    previous = b'{"event_type":"previous"}\n' * 20000  # longer than the new trace
+    out.write_bytes(previous)
+    p = st.sandtrace("-o", out, "-o", "/nonexistent/x.jsonl", command=["/bin/true"])
+    assert p.returncode == 2, st.describe(p)
+    assert out.read_bytes() == previous, "a run that never started emptied the output"
+    p = st.sandtrace("-o", out, command=["/bin/true"])
+    assert p.returncode == 0, st.describe(p)
+    lines = out.read_bytes().splitlines()
+    assert b"previous" not in out.read_bytes()
+    assert all(json.loads(line)["event_type"] for line in lines)
+    assert json.loads(lines[-1])["event_type"] == "summary"
 
 
 def test_one_unwritable_output_among_good_ones(tmp_path):
