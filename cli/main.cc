@@ -98,5 +98,5 @@ int main(int argc, char** argv) {
     policy_source = *options->policy;
   }
   sandtrace::cli::ApplyPolicyToOptions(policy, &*options);
-  return sandtrace::cli::RunPipeline(*options, policy, policy_source);
+  return sandtrace::cli::RunPipeline(*options, policy, policy_source, argv);
 }

@@ -549,6 +549,21 @@ int Pipeline::Run() {
 
 volatile sig_atomic_t g_session_child = 0;
 
+// Set by RunInOwnSession for the sandtrace it executes in its child: the outer sandtrace's
+// pid. RunPipeline removes it before anything else (the command must not inherit it).
+constexpr char kSessionChildVariable[] = "SANDTRACE_SESSION_CHILD";
+
+// True when this process is the child that RunInOwnSession executed: the variable names our
+// parent. Removes the variable either way.
+bool TakeSessionChildRole() {
+  const char* value = getenv(kSessionChildVariable);
+  const bool child = value != nullptr && atol(value) == static_cast<long>(getppid());
+  unsetenv(kSessionChildVariable);
+  // Executed as /proc/self/exe (the very file the parent runs), which would name it "exe".
+  if (child) prctl(PR_SET_NAME, "sandtrace");
+  return child;
+}
+
 void ForwardToSessionChild(int sig) {
   if (g_session_child > 0) kill(g_session_child, sig);
 }
@@ -563,7 +578,12 @@ void ForwardToSessionChild(int sig) {
 // session and process group, where the terminal's Ctrl-C and hang-up reach it, and passes them
 // on; a child makes the new session and runs the pipeline in it. The command then only leaves
 // our process group. Returns sandtrace's exit status: the child's.
-int RunInOwnSession(const std::function<int(bool session_made)>& run) {
+//
+// The child executes sandtrace again (`argv`) and makes the session in that new image
+// (RunPipeline): a process that calls setsid() straight after fork() took forkexec 1.2-1.3x
+// the time of the same run made after an exec on the benchmark VM, whatever else it did
+// (docs/benchmarks.md, 2026-11-30 04:30). If the exec fails, the child goes on as it is.
+int RunInOwnSession(const std::function<int(bool session_made)>& run, char* const* argv) {
   sigset_t stops, old;
   sigemptyset(&stops);
   for (int sig : kStopSignals) sigaddset(&stops, sig);
@@ -579,9 +599,12 @@ int RunInOwnSession(const std::function<int(bool session_made)>& run) {
     sigprocmask(SIG_SETMASK, &old, nullptr);
     // Our parent's death (SIGKILL) stops the run as sandtrace's own SIGTERM would: the
     // tracer kills the tree and the outputs are finished.
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);     // kept across the exec
     if (getppid() != parent) _exit(143);  // it died before the line above
-    const bool made = setsid() >= 0;      // a child of fork never leads a process group
+    setenv(kSessionChildVariable, std::to_string(parent).c_str(), 1);
+    execv("/proc/self/exe", argv);
+    unsetenv(kSessionChildVariable);
+    const bool made = setsid() >= 0;  // a child of fork never leads a process group
     exit(run(made));
   }
   g_session_child = child;
@@ -601,14 +624,21 @@ int RunInOwnSession(const std::function<int(bool session_made)>& run) {
 }  // namespace
 
 int RunPipeline(const RunOptions& options, const policy::Policy& policy,
-                const std::string& policy_source) {
+                const std::string& policy_source, char* const* argv) {
+  const bool session_child = TakeSessionChildRole();
   if (options.trace_only) {
     // The command stays in the caller's session, as under strace: it may use the terminal.
     return Pipeline(options, policy, policy_source, false).Run();
   }
-  return RunInOwnSession([&](bool session_made) {
-    return Pipeline(options, policy, policy_source, session_made).Run();
-  });
+  if (session_child) {
+    const bool made = setsid() >= 0;  // RunInOwnSession's child, after the exec
+    return Pipeline(options, policy, policy_source, made).Run();
+  }
+  return RunInOwnSession(
+      [&](bool session_made) {
+        return Pipeline(options, policy, policy_source, session_made).Run();
+      },
+      argv);
 }
 
 }  // namespace sandtrace::cli

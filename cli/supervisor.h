@@ -18,8 +18,9 @@ namespace sandtrace::cli {
 
 // Runs the whole pipeline under `policy` (already merged into `options`, see
 // ApplyPolicyToOptions; `policy_source` is its file name or "built-in default"); returns
-// sandtrace's exit status.
+// sandtrace's exit status. `argv` is sandtrace's own command line: an enforcing run executes
+// it again in the child that leads the run's session.
 int RunPipeline(const RunOptions& options, const policy::Policy& policy,
-                const std::string& policy_source);
+                const std::string& policy_source, char* const* argv);
 
 }  // namespace sandtrace::cli

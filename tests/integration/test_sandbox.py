@@ -577,6 +577,9 @@ def test_the_run_shares_one_session(sb, marker, trace_only):
             assert all(os.getpgid(pid) != command for pid in stages)
         groups = {autogroup(pid) for pid in stages + [command]}
         assert len(groups) == 1, [(pid, autogroup(pid)) for pid in stages + [command]]
+        # The enforcing run's session is made by a sandtrace executed again for it, told so
+        # through the environment; nothing of that reaches the command.
+        assert b"SANDTRACE_" not in Path(f"/proc/{command}/environ").read_bytes()
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 130, proc.stderr.read().decode(errors="replace")
         assert st.wait_until(lambda: not sleepers(marker), 5)
