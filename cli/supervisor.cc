@@ -573,11 +573,11 @@ void ForwardToSessionChild(int sig) {
 // alone: Linux puts each session in a scheduling group of its own (autogroups, on by default
 // in most distributions' kernels), and a tracer and a tracee in different groups pay for it
 // at every stop. On the benchmark VM a fork/exec-heavy script took 1.5-1.7x the time of the
-// same run under --trace-only with the command alone in a new session, and 1.03-1.14x with the
-// whole run in one (docs/benchmarks.md, 2026-11-30). So this process stays in the caller's
-// session and process group, where the terminal's Ctrl-C and hang-up reach it, and passes them
-// on; a child makes the new session and runs the pipeline in it. The command then only leaves
-// our process group. Returns sandtrace's exit status: the child's.
+// same run under --trace-only with the command alone in a new session (docs/benchmarks.md,
+// 2026-11-30 01:26). So this process stays in the caller's session and process group, where
+// the terminal's Ctrl-C and hang-up reach it, and passes them on; a child makes the new
+// session and runs the pipeline in it. The command then only leaves our process group.
+// Returns sandtrace's exit status: the child's.
 //
 // The child executes sandtrace again (`argv`) and makes the session in that new image
 // (RunPipeline): a process that calls setsid() straight after fork() took forkexec 1.2-1.3x
@@ -626,19 +626,14 @@ int RunInOwnSession(const std::function<int(bool session_made)>& run, char* cons
 int RunPipeline(const RunOptions& options, const policy::Policy& policy,
                 const std::string& policy_source, char* const* argv) {
   const bool session_child = TakeSessionChildRole();
-  if (options.trace_only) {
-    // The command stays in the caller's session, as under strace: it may use the terminal.
-    return Pipeline(options, policy, policy_source, false).Run();
-  }
-  if (session_child) {
-    const bool made = setsid() >= 0;  // RunInOwnSession's child, after the exec
-    return Pipeline(options, policy, policy_source, made).Run();
-  }
-  return RunInOwnSession(
-      [&](bool session_made) {
-        return Pipeline(options, policy, policy_source, session_made).Run();
-      },
-      argv);
+  auto run = [&](bool session_made) {
+    return Pipeline(options, policy, policy_source, session_made).Run();
+  };
+  // --trace-only: the command stays in the caller's session, as under strace: it may use the
+  // terminal.
+  if (options.trace_only) return run(false);
+  if (session_child) return run(setsid() >= 0);  // RunInOwnSession's child, after the exec
+  return RunInOwnSession(run, argv);
 }
 
 }  // namespace sandtrace::cli
