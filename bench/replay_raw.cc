@@ -20,6 +20,7 @@
 // Recording format: "st-raw-1\n", then per message: type (u8), count (u32), body size (u32),
 // body bytes; integers in host byte order. The body is the wire body (docs/wire-format.md).
 // The stage binaries are taken from the directory of this executable.
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -67,11 +68,40 @@ std::string BinDirectory() {
   return path.substr(0, path.rfind('/'));
 }
 
-Result<std::string> MakeTempDir() {
-  char templ[] = "/tmp/st-replay.XXXXXX";
-  if (!mkdtemp(templ)) return ErrnoError("mkdtemp");
-  return std::string(templ);
-}
+// A private directory for one recording or replay (its ipc endpoints, the analysis
+// configuration, the default output), removed with everything in it when this goes out of
+// scope, on every path, unless kept.
+class TempDir {
+ public:
+  static Result<TempDir> Make() {
+    char templ[] = "/tmp/st-replay.XXXXXX";
+    if (!mkdtemp(templ)) return ErrnoError("mkdtemp");
+    return TempDir(templ);
+  }
+  TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)), keep_(other.keep_) {
+    other.path_.clear();
+  }
+  TempDir& operator=(TempDir&&) = delete;
+  ~TempDir() {
+    if (path_.empty() || keep_) return;
+    if (DIR* d = opendir(path_.c_str())) {
+      while (const dirent* e = readdir(d)) {
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+          unlinkat(dirfd(d), e->d_name, 0);  // sockets and files only: nothing nested
+        }
+      }
+      closedir(d);
+    }
+    rmdir(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+  void Keep() { keep_ = true; }
+
+ private:
+  explicit TempDir(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+  bool keep_ = false;
+};
 
 // ---- recording ---------------------------------------------------------------------------
 
@@ -135,9 +165,9 @@ std::string FindProgram(const std::string& name) {
 
 int Record(const std::string& path, std::vector<std::string> command) {
   command[0] = FindProgram(command[0]);
-  Result<std::string> dir = MakeTempDir();
+  Result<TempDir> dir = TempDir::Make();
   if (!dir) return fprintf(stderr, "st-replay-raw: %s\n", dir.error().message().c_str()), 1;
-  const std::string endpoint = "ipc://" + *dir + "/raw";
+  const std::string endpoint = "ipc://" + dir->path() + "/raw";
   Result<wire::Receiver> receiver = wire::Receiver::Bind(endpoint);
   if (!receiver) {
     fprintf(stderr, "st-replay-raw: %s\n", receiver.error().message().c_str());
@@ -166,7 +196,6 @@ int Record(const std::string& path, std::vector<std::string> command) {
     if (!*got) {
       if (waitpid(tracer, nullptr, WNOHANG) == tracer) {
         fprintf(stderr, "st-replay-raw: the tracer exited without an end message\n");
-        rmdir(dir->c_str());
         return 1;
       }
       continue;
@@ -178,8 +207,6 @@ int Record(const std::string& path, std::vector<std::string> command) {
   }
   int status = 0;
   waitpid(tracer, &status, 0);
-  unlink((*dir + "/raw").c_str());
-  rmdir(dir->c_str());
   if (lost > 0) fprintf(stderr, "st-replay-raw: warning: %llu records lost\n", (unsigned long long)lost);
   if (Status s = WriteRecording(path, messages); !s) {
     fprintf(stderr, "st-replay-raw: %s\n", s.error().message().c_str());
@@ -312,10 +339,11 @@ Status SendAll(const std::vector<Recorded>& messages, const std::string& endpoin
 
 int ReplayOnce(const std::vector<Recorded>& messages, const ReplayOptions& options, int run,
                uint64_t records) {
-  Result<std::string> dir = MakeTempDir();
+  Result<TempDir> dir = TempDir::Make();
   if (!dir) return fprintf(stderr, "st-replay-raw: %s\n", dir.error().message().c_str()), 1;
+  if (options.keep) dir->Keep();
   std::vector<std::string> outputs = options.outputs;
-  if (outputs.empty()) outputs.push_back(*dir + "/trace.jsonl");
+  if (outputs.empty()) outputs.push_back(dir->path() + "/trace.jsonl");
 
   // The analysis configuration `sandtrace run` writes for the built-in policy.
   char cwd[4096] = {};
@@ -323,16 +351,16 @@ int ReplayOnce(const std::vector<Recorded>& messages, const ReplayOptions& optio
   const char* home = getenv("HOME");
   const sandtrace::AnalysisConfig config = sandtrace::policy::BuildAnalysisConfig(
       sandtrace::policy::DefaultPolicy(), "default", home ? home : "", cwd, {});
-  const std::string config_path = *dir + "/analysis";
+  const std::string config_path = dir->path() + "/analysis";
   if (Status s = sandtrace::SaveAnalysisConfig(config, config_path); !s) {
     return fprintf(stderr, "st-replay-raw: %s\n", s.error().message().c_str()), 1;
   }
 
   std::vector<Process> sinks;
-  std::vector<std::string> analyzer_args{"--in", "ipc://" + *dir + "/raw"};
+  std::vector<std::string> analyzer_args{"--in", "ipc://" + dir->path() + "/raw"};
   int status = 0;
   for (size_t i = 0; i < outputs.size(); ++i) {
-    const std::string endpoint = "ipc://" + *dir + "/sink-" + std::to_string(i);
+    const std::string endpoint = "ipc://" + dir->path() + "/sink-" + std::to_string(i);
     int out_fd = -1, ready = -1;
     Result<Process> sink = PlainError("");
     if (EndsWith(outputs[i], ".db") || EndsWith(outputs[i], ".sqlite")) {
@@ -366,7 +394,7 @@ int ReplayOnce(const std::vector<Recorded>& messages, const ReplayOptions& optio
   }
 
   const auto start = std::chrono::steady_clock::now();
-  Status sent = SendAll(messages, "ipc://" + *dir + "/raw", options.repeat);
+  Status sent = SendAll(messages, "ipc://" + dir->path() + "/raw", options.repeat);
   if (!sent) {
     fprintf(stderr, "st-replay-raw: sending: %s\n", sent.error().message().c_str());
     status = 1;
@@ -403,13 +431,7 @@ int ReplayOnce(const std::vector<Recorded>& messages, const ReplayOptions& optio
   }
   if (!WIFEXITED(analyzer->status) || WEXITSTATUS(analyzer->status) != 0) status = 1;
   if (status != 0) fprintf(stderr, "st-replay-raw: a stage failed\n");
-  if (!options.keep) {
-    if (options.outputs.empty()) unlink(outputs[0].c_str());
-    unlink(config_path.c_str());
-    rmdir(dir->c_str());
-  } else {
-    fprintf(stderr, "st-replay-raw: kept %s\n", dir->c_str());
-  }
+  if (options.keep) fprintf(stderr, "st-replay-raw: kept %s\n", dir->path().c_str());
   return status;
 }
 
