@@ -15,6 +15,8 @@
 //                analyzer_maxrss_kib=.. sink0_maxrss_kib=.. analyzer_minflt=.. sink0_minflt=..
 //                wall_s=.. complete=yes|no
 //       `complete` says that the first JSONL output has summary total_syscalls = its syscall lines.
+//       Each run's temporary directory (/tmp/st-replay.*: endpoints, analysis configuration,
+//       default output) is removed at its end; --keep keeps it and names it on stderr.
 //       ST_REPLAY_WRAP_ANALYZER / ST_REPLAY_WRAP_SINK: a command prefix for that stage (profilers).
 //
 // Recording format: "st-raw-1\n", then per message: type (u8), count (u32), body size (u32),
