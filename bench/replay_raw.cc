@@ -22,7 +22,6 @@
 // Recording format: "st-raw-1\n", then per message: type (u8), count (u32), body size (u32),
 // body bytes; integers in host byte order. The body is the wire body (docs/wire-format.md).
 // The stage binaries are taken from the directory of this executable.
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -39,6 +38,7 @@
 #include <vector>
 
 #include "common/analysis_config.h"
+#include "common/endpoint_dir.h"
 #include "common/ready_pipe.h"
 #include "common/wire/channel.h"
 #include "policy/policy.h"
@@ -85,16 +85,7 @@ class TempDir {
   }
   TempDir& operator=(TempDir&&) = delete;
   ~TempDir() {
-    if (path_.empty() || keep_) return;
-    if (DIR* d = opendir(path_.c_str())) {
-      while (const dirent* e = readdir(d)) {
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-          unlinkat(dirfd(d), e->d_name, 0);  // sockets and files only: nothing nested
-        }
-      }
-      closedir(d);
-    }
-    rmdir(path_.c_str());
+    if (!path_.empty() && !keep_) sandtrace::RemoveEndpointDirectory(path_);
   }
   const std::string& path() const { return path_; }
   void Keep() { keep_ = true; }

@@ -1,6 +1,5 @@
 #include "cli/supervisor.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 #include "cli/sandbox_plan.h"
 #include "cli/stage.h"
 #include "common/analysis_config.h"
+#include "common/endpoint_dir.h"
 #include "common/ready_pipe.h"
 #include "policy/rules.h"
 
@@ -113,14 +113,7 @@ class RunDirectory {
     return ErrnoError("mkdtemp " + tmpl);
   }
   ~RunDirectory() {
-    if (path_.empty()) return;
-    if (DIR* d = opendir(path_.c_str())) {
-      while (dirent* e = readdir(d)) {
-        if (e->d_name[0] != '.') unlink((path_ + "/" + e->d_name).c_str());
-      }
-      closedir(d);
-    }
-    rmdir(path_.c_str());
+    if (!path_.empty()) RemoveEndpointDirectory(path_);
   }
   std::string Endpoint(const std::string& name) const { return "ipc://" + path_ + "/" + name; }
   std::string File(const std::string& name) const { return path_ + "/" + name; }
@@ -582,7 +575,7 @@ void ForwardToSessionChild(int sig) {
 // The child executes sandtrace again (`argv`) and makes the session in that new image
 // (RunPipeline): a process that calls setsid() straight after fork() took forkexec 1.2-1.3x
 // the time of the same run made after an exec on the benchmark VM, whatever else it did
-// (docs/benchmarks.md, 2026-11-30 04:30). If the exec fails, the child goes on as it is.
+// (docs/benchmarks.md, 2026-11-30 04:19). If the exec fails, the child goes on as it is.
 int RunInOwnSession(const std::function<int(bool session_made)>& run, char* const* argv) {
   sigset_t stops, old;
   sigemptyset(&stops);
