@@ -153,8 +153,9 @@ def test_a_previous_trace_in_the_output_is_replaced(tmp_path):
     assert out.read_bytes() == previous, "a run that never started emptied the output"
     p = st.sandtrace("-o", out, command=["/bin/true"])
     assert p.returncode == 0, st.describe(p)
-    lines = out.read_bytes().splitlines()
-    assert b"previous" not in out.read_bytes()
+    trace = out.read_bytes()
+    assert b"previous" not in trace
+    lines = trace.splitlines()
     assert all(json.loads(line)["event_type"] for line in lines)
     assert json.loads(lines[-1])["event_type"] == "summary"
 
