@@ -5,6 +5,7 @@ Issue "Pipeline core", point 3: every syscall of every process and thread, like 
 import collections
 import os
 import shutil
+import signal
 import subprocess
 import time
 
@@ -229,6 +230,48 @@ def test_tracer_sleeps_while_the_command_sleeps(tmp_path):
            + after.children_system - before.children_system)
     assert any(ev["syscall"] == "clock_nanosleep" for ev in st.syscalls(events))
     assert cpu < 0.4, f"sandtrace used {cpu:.2f} s of CPU while the command slept for 1 s"
+
+
+def nice_of(pid, tid=None):
+    """The nice value of a thread (field 19 of /proc/PID/task/TID/stat); None once it is gone."""
+    try:
+        stat = open(f"/proc/{pid}/task/{tid or pid}/stat").read()
+    except FileNotFoundError:
+        return None
+    return int(stat[stat.rindex(")") + 2:].split()[16])
+
+
+@pytest.mark.parametrize("user", ["root", "nobody"])
+def test_the_tracer_runs_above_the_command(tmp_path, request, marker, user):
+    # Every stop waits for the tracing thread, so it runs 10 nice levels above the command
+    # when it may (root: CAP_SYS_NICE); an ordinary user's tracer stays at the caller's nice.
+    # The command, the tracer's other (ZeroMQ) threads and the sandbox's init keep the
+    # caller's, here 3.
+    prefix = ["nice", "-n", "3"]
+    out = tmp_path / "t.jsonl"
+    if user == "nobody":
+        d = st.world_writable_dir()
+        request.addfinalizer(lambda: shutil.rmtree(d, ignore_errors=True))
+        out = d / "t.jsonl"
+        prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *prefix]
+    command = ["sh", "-c", "nice; sleep 600; :", marker]
+    proc = subprocess.Popen([*prefix, *st.sandtrace_args("-o", out, command=command)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    request.addfinalizer(lambda: proc.poll() is None and proc.kill())
+    assert proc.stdout.readline() == b"3\n", "the command sees the caller's nice value"
+    tracer = st.child_named(proc.pid, "sandtrace-tracer")
+    expected = -7 if user == "root" else 3
+    assert nice_of(tracer) == expected
+    others = [int(t) for t in os.listdir(f"/proc/{tracer}/task") if int(t) != tracer]
+    assert others and all(nice_of(tracer, t) == 3 for t in others)
+    sandbox = st.descendants(tracer)  # the init, sh and sleep (and `nice`, unless gone)
+    assert set(sandbox) & set(st.pids_with_marker(marker)), "sh is in the sandbox"
+    assert {nice_of(p) for p in sandbox} - {None} == {3}, "the sandbox keeps the caller's nice"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err.decode()
+    assert st.summary(st.load_jsonl(out))["outcome"] == "interrupted"
 
 
 def test_signals_pass_through(tmp_path):
