@@ -241,19 +241,23 @@ def nice_of(pid, tid=None):
     return int(stat[stat.rindex(")") + 2:].split()[16])
 
 
-@pytest.mark.parametrize("user", ["root", "nobody"])
-def test_the_tracer_runs_above_the_command(tmp_path, request, marker, user):
+@pytest.mark.parametrize("how", ["root", "nobody", "root-one-cpu"])
+def test_the_tracer_runs_above_the_command(tmp_path, request, marker, how):
     # Every stop waits for the tracing thread, so it runs 10 nice levels above the command
-    # when it may (root: CAP_SYS_NICE); an ordinary user's tracer stays at the caller's nice.
-    # The command, the tracer's other (ZeroMQ) threads and the sandbox's init keep the
-    # caller's, here 3.
+    # when it may (root: CAP_SYS_NICE) and the run has more than one CPU; an ordinary user's
+    # tracer, or one confined to one CPU, stays at the caller's nice. The command, the
+    # tracer's other (ZeroMQ) threads and the sandbox's init keep the caller's, here 3.
     prefix = ["nice", "-n", "3"]
     out = tmp_path / "t.jsonl"
-    if user == "nobody":
+    if how == "nobody":
         d = st.world_writable_dir()
         request.addfinalizer(lambda: shutil.rmtree(d, ignore_errors=True))
         out = d / "t.jsonl"
         prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *prefix]
+    elif how == "root-one-cpu":
+        prefix = ["taskset", "-c", str(min(os.sched_getaffinity(0))), *prefix]
+    elif len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("this machine gives the run one CPU: the tracer is not raised")
     command = ["sh", "-c", "nice; sleep 600; :", marker]
     proc = subprocess.Popen([*prefix, *st.sandtrace_args("-o", out, command=command)],
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -261,7 +265,7 @@ def test_the_tracer_runs_above_the_command(tmp_path, request, marker, user):
     request.addfinalizer(lambda: proc.poll() is None and proc.kill())
     assert proc.stdout.readline() == b"3\n", "the command sees the caller's nice value"
     tracer = st.child_named(proc.pid, "sandtrace-tracer")
-    expected = -7 if user == "root" else 3
+    expected = -7 if how == "root" else 3
     assert nice_of(tracer) == expected
     others = [int(t) for t in os.listdir(f"/proc/{tracer}/task") if int(t) != tracer]
     assert others and all(nice_of(tracer, t) == 3 for t in others)
