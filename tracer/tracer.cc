@@ -143,7 +143,7 @@ constexpr int kTracerPriorityBoost = 8;
 // thread is reniced (Linux keeps a nice value per thread): the command, forked before, keeps
 // the caller's, and so do ZeroMQ's threads. Other programs lose little to it: the thread runs
 // only while a tracee waits for it. On a 2-vCPU VM a fork/exec-heavy script went from 1.2-1.3x
-// the floor's wall time to 1.0x (docs/benchmarks.md, the 2026-11-30 07:37 entry).
+// the floor's wall time to about 1.0x (docs/benchmarks.md, the 2026-11-30 08:02 entry).
 //
 // Not when the run may use one CPU only (taskset): the gain is in where the scheduler puts the
 // tracer and a tracee that stops, and with one CPU there is no choice to make. What remains is
