@@ -530,12 +530,20 @@ def pids_with_marker(marker):
     return found
 
 
-def is_zombie(pid):
+def stat_fields(pid, tid=None):
+    """The fields of /proc/PID/task/TID/stat (of the process when no TID) from the third on
+    (state, ppid, ...; man proc_pid_stat), after the parenthesised name; None once it is gone."""
+    path = f"/proc/{pid}/task/{tid}/stat" if tid else f"/proc/{pid}/stat"
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        stat = Path(path).read_text()
     except OSError:
-        return True
-    return stat[stat.rindex(")") + 2] in "ZX"
+        return None
+    return stat[stat.rindex(")") + 2:].split()
+
+
+def is_zombie(pid):
+    fields = stat_fields(pid)
+    return fields is None or fields[0] in "ZX"
 
 
 def alive(pid):

@@ -233,12 +233,9 @@ def test_tracer_sleeps_while_the_command_sleeps(tmp_path):
 
 
 def nice_of(pid, tid=None):
-    """The nice value of a thread (field 19 of /proc/PID/task/TID/stat); None once it is gone."""
-    try:
-        stat = open(f"/proc/{pid}/task/{tid or pid}/stat").read()
-    except FileNotFoundError:
-        return None
-    return int(stat[stat.rindex(")") + 2:].split()[16])
+    """The nice value of a thread (field 19 of its stat); None once it is gone."""
+    fields = st.stat_fields(pid, tid or pid)
+    return None if fields is None else int(fields[16])
 
 
 def has_cap_sys_nice():
