@@ -116,6 +116,12 @@ bool ApplyLimits(const SandboxConfig& sandbox) {
   FailStep(report, Step::kExec);
 }
 
+// In the init and the command: back to the caller's nice value (LaunchSpec::command_nice).
+// Lowering one's own priority needs no privilege.
+void TakeCommandNice(const LaunchSpec& spec) {
+  if (spec.command_nice) setpriority(PRIO_PROCESS, 0, *spec.command_nice);
+}
+
 // The set-up process: layers 1-4, then the init and the command. Never returns.
 [[noreturn]] void RunSetup(int report, int pids_out, const LaunchSpec& spec, char* const* argv,
                            uid_t uid, gid_t gid) {
@@ -146,6 +152,7 @@ bool ApplyLimits(const SandboxConfig& sandbox) {
   const pid_t init = fork();
   if (init < 0) FailStep(report, Step::kInitFork);
   if (init == 0) {
+    TakeCommandNice(spec);
     close(ready[0]);
     close(go[1]);
     close(pids_out);
@@ -163,6 +170,7 @@ bool ApplyLimits(const SandboxConfig& sandbox) {
   const long command = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
   if (command < 0) FailStep(report, Step::kCommandFork);
   if (command == 0) {
+    TakeCommandNice(spec);
     close(ready[0]);
     close(go[1]);
     close(pids_out);

@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,10 @@ struct LaunchSpec {
   SandboxConfig sandbox;
   SeccompProgram seccomp;  // compiled from sandbox.seccomp_program; empty under --trace-only
   SeccompProgram trace_filter;  // from sandbox.trace_filter; empty: no --trace pre-filter
+  // The nice value the sandbox's init and the command take before anything of theirs runs,
+  // when the set-up process runs at another (the tracer's raised one); unset: they keep the
+  // set-up process's.
+  std::optional<int> command_nice;
 };
 
 // What the child chain reported before the command could run, if anything.

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "common/ready_pipe.h"
 #include "launcher/launch.h"
@@ -140,24 +141,33 @@ constexpr int kTracerPriorityBoost = 8;
 // Every stop of every traced thread waits for this thread, so it runs kTracerPriorityBoost
 // nice levels above the command it traces when it may (CAP_SYS_NICE, or an RLIMIT_NICE that
 // allows it); otherwise (an unprivileged user by default) it stays at the caller's. Only this
-// thread is reniced (Linux keeps a nice value per thread): the command, forked before, keeps
-// the caller's, and so do ZeroMQ's threads. Other programs lose little to it: the thread runs
-// only while a tracee waits for it. On a 2-vCPU VM a fork/exec-heavy script went from 1.2-1.3x
-// the floor's wall time to about 1.0x (docs/benchmarks.md, the 2026-11-30 08:02 entry).
+// thread and the set-up process it forks are raised (Linux keeps a nice value per thread, and a
+// fork inherits it): the sandbox's init and the command take the caller's back before anything
+// of theirs runs, and ZeroMQ's threads start at the caller's (RunTracer). Other programs lose
+// little to it: the thread runs only while a tracee waits for it. On a 2-vCPU VM a
+// fork/exec-heavy script went from 1.2-1.3x the floor's wall time to about 1.0x
+// (docs/benchmarks.md, the 2026-11-30 08:02 entry).
 //
 // Not when the run may use one CPU only (taskset): the gain is in where the scheduler puts the
 // tracer and a tracee that stops, and with one CPU there is no choice to make. What remains is
 // the price: a tracer that always runs first handles one stop per wake-up where, at the
 // command's nice, it takes the stops of several threads in turn (4 threads on one CPU:
 // 1.15x the time with a boost of 8, as for the floor with one of 10).
-void RaiseTracerPriority() {
+//
+// Returns whether the calling thread now runs raised above `caller_nice`, its nice value before.
+bool RaiseTracerPriority(int caller_nice) {
   cpu_set_t cpus;
   CPU_ZERO(&cpus);
-  if (sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) < 2) return;
+  if (sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) < 2) return false;
+  const int raised = std::max(-20, caller_nice - kTracerPriorityBoost);
+  return raised < caller_nice && setpriority(PRIO_PROCESS, 0, raised) == 0;
+}
+
+std::optional<int> CurrentNice() {
   errno = 0;
-  const int current = getpriority(PRIO_PROCESS, 0);
-  if (current == -1 && errno != 0) return;
-  setpriority(PRIO_PROCESS, 0, std::max(-20, current - kTracerPriorityBoost));
+  const int nice = getpriority(PRIO_PROCESS, 0);
+  if (nice == -1 && errno != 0) return std::nullopt;
+  return nice;
 }
 }  // namespace
 
@@ -177,6 +187,13 @@ int RunTracer(const TracerConfig& config) {
     fprintf(stderr, "sandtrace: %s\n", loaded.error().message().c_str());
     return 125;
   }
+  // The set-up process builds the sandbox on the way to every run's start, so it runs at the
+  // tracer's priority: forked raised, with the init and the command taking the caller's nice
+  // value back before anything of theirs runs. On the benchmark VM this took 0.6 ms off the
+  // 4.5 ms from sandtrace's start to the command's exec (docs/benchmarks.md, 2026-11-30 10:20).
+  const std::optional<int> caller_nice = CurrentNice();
+  const bool raised = caller_nice && RaiseTracerPriority(*caller_nice);
+  if (raised) loaded->command_nice = caller_nice;
   const launcher::LaunchSpec& spec = *loaded;
   Result<launcher::LaunchStarted> started = launcher::StartLaunch(spec);
   if (!started) {
@@ -184,8 +201,11 @@ int RunTracer(const TracerConfig& config) {
     return 125;
   }
   // ZeroMQ's context, socket and threads are set up while the set-up process builds the
-  // sandbox; the connection itself waits for the go.
+  // sandbox; the connection itself waits for the go. Its threads start at the caller's nice
+  // value (a new thread takes its creator's), then this one is raised again.
+  if (raised) setpriority(PRIO_PROCESS, 0, *caller_nice);
   Result<wire::Sender> sender = wire::Sender::Unconnected();
+  if (raised) RaiseTracerPriority(*caller_nice);
   launcher::Launched launched = launcher::FinishLaunch(*started, spec);
   // The command waits stopped before its exec; the analyser is ready (bound) once this returns,
   // so the connection below is made at once.
@@ -242,7 +262,6 @@ int RunTracer(const TracerConfig& config) {
   options.seccomp = spec.seccomp.empty() ? nullptr : &spec.seccomp;
   options.seccomp_stops = !spec.trace_filter.empty();
   PtraceLoop loop(&publisher, &clock, options);
-  RaiseTracerPriority();
   LoopResult result = loop.Run(launched.pid, launched.init_pid);
   launcher::ChildFailure failure = launcher::ReadFailure(launched.report_fd, spec);
 
