@@ -189,8 +189,8 @@ int RunTracer(const TracerConfig& config) {
   }
   // The set-up process builds the sandbox on the way to every run's start, so it runs at the
   // tracer's priority: forked raised, with the init and the command taking the caller's nice
-  // value back before anything of theirs runs. On the benchmark VM this took 0.6 ms off the
-  // 4.5 ms from sandtrace's start to the command's exec (docs/benchmarks.md, 2026-11-30 10:20).
+  // value back before anything of theirs runs. On the benchmark VM this took 0.6-0.7 ms off the
+  // 4.5-4.9 ms from sandtrace's start to the command's exec (docs/benchmarks.md, 09:55 entry).
   const std::optional<int> caller_nice = CurrentNice();
   const bool raised = caller_nice && RaiseTracerPriority(*caller_nice);
   if (raised) loaded->command_nice = caller_nice;
