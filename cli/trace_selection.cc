@@ -19,16 +19,39 @@ struct ClassName {
 };
 
 constexpr ClassName kClasses[] = {
-    {"file_read", Category::kFileRead},  {"file_write", Category::kFileWrite},
-    {"file_metadata", Category::kFileMetadata}, {"directory", Category::kDirectory},
-    {"process", Category::kProcess},     {"network", Category::kNetwork},
-    {"memory", Category::kMemory},       {"signal", Category::kSignal},
-    {"ipc", Category::kIpc},             {"system", Category::kSystem},
+    {"file_read", Category::kFileRead},
+    {"file_write", Category::kFileWrite},
+    {"file_metadata", Category::kFileMetadata},
+    {"directory", Category::kDirectory},
+    {"network", Category::kNetwork},
+    {"memory", Category::kMemory},
+    {"signal", Category::kSignal},
+    {"ipc", Category::kIpc},
+    {"system", Category::kSystem},
     {"other", Category::kOther},
 };
 
 // Opens that the analyser files under file_write when their flags write.
 constexpr int kOpens[] = {SYS_open, SYS_openat, SYS_openat2, SYS_creat};
+// strace's %process (its TP flag): a process's life, from its creation and exec to its end, the
+// waits for it and the signals sent to it. Not the rest of the JSONL category `process` (ids,
+// credentials, limits, scheduling, arch_prctl, rseq, ...), which every program's start-up calls.
+constexpr int kProcessLife[] = {SYS_clone,
+                                SYS_clone3,
+                                SYS_fork,
+                                SYS_vfork,
+                                SYS_execve,
+                                SYS_execveat,
+                                SYS_exit,
+                                SYS_exit_group,
+                                SYS_wait4,
+                                SYS_waitid,
+                                SYS_kill,
+                                SYS_tkill,
+                                SYS_tgkill,
+                                SYS_rt_sigqueueinfo,
+                                SYS_rt_tgsigqueueinfo,
+                                SYS_pidfd_send_signal};
 constexpr int kAlwaysTraced[] = {SYS_execve, SYS_execveat, SYS_fork,
                                  SYS_vfork,  SYS_clone,    SYS_clone3};
 
@@ -96,6 +119,9 @@ Result<std::vector<int>> SelectSyscalls(const std::string& selection) {
       known = true;
     } else if (item == "desc") {
       AddTaking({analyzer::ArgKind::kFd, analyzer::ArgKind::kDirFd}, &out);
+      known = true;
+    } else if (item == "process") {
+      out.insert(out.end(), std::begin(kProcessLife), std::end(kProcessLife));
       known = true;
     }
     for (const ClassName& c : kClasses) {

@@ -4,8 +4,12 @@
 //                     newfstatat, execve, unlink, mount, ...), not those on a descriptor
 //   desc              as strace's %desc: every syscall that takes a file descriptor (read,
 //                     write, close, getdents64, fstat, openat's dirfd, ...)
-//   file_read, file_write, file_metadata, directory, process, network, memory, signal, ipc,
-//   system, other     the JSONL categories (open/openat/creat count as file_write too);
+//   process           as strace's %process: a process's life (clone, clone3, fork, vfork,
+//                     execve, execveat, exit, exit_group, wait4, waitid, kill, tkill, tgkill,
+//                     rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_send_signal); the JSONL category
+//                     `process` holds more (ids, credentials, limits, scheduling, ...)
+//   file_read, file_write, file_metadata, directory, network, memory, signal, ipc, system,
+//   other             the JSONL categories (open/openat/creat count as file_write too);
 //                     `net` is strace's name of network
 //   all               every syscall (the same as no --trace)
 //   none              no syscall but those traced anyway (below)

@@ -28,6 +28,25 @@ TEST(TraceSelection, FileIsStraceFileClassTheCallsThatTakeAFileName) {
   EXPECT_EQ(*percent, *file);
 }
 
+TEST(TraceSelection, ProcessIsStraceProcessClassAProcessLife) {
+  auto process = SelectSyscalls("process");
+  ASSERT_TRUE(process) << process.error().message();
+  for (int nr : {SYS_clone, SYS_clone3, SYS_fork, SYS_vfork, SYS_execve, SYS_execveat, SYS_exit,
+                 SYS_exit_group, SYS_wait4, SYS_waitid, SYS_kill, SYS_tkill, SYS_tgkill,
+                 SYS_rt_sigqueueinfo, SYS_rt_tgsigqueueinfo, SYS_pidfd_send_signal}) {
+    EXPECT_TRUE(Has(*process, nr)) << nr;
+  }
+  // In the JSONL category `process`, not in strace's class: every program's start-up makes
+  // the first five.
+  for (int nr : {SYS_arch_prctl, SYS_set_tid_address, SYS_set_robust_list, SYS_rseq, SYS_prlimit64,
+                 SYS_getpid, SYS_setuid, SYS_prctl, SYS_sched_yield}) {
+    EXPECT_FALSE(Has(*process, nr)) << nr;
+  }
+  auto percent = SelectSyscalls("%process");
+  ASSERT_TRUE(percent);
+  EXPECT_EQ(*percent, *process);
+}
+
 TEST(TraceSelection, CategoryClassesAndNamesCombineSortedAndUnique) {
   auto sel = SelectSyscalls("file_read,getdents64,read,,openat");
   ASSERT_TRUE(sel) << sel.error().message();

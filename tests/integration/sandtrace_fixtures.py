@@ -8,7 +8,7 @@ Run with Debian's /usr/bin/python3 (python3-pytest). The binaries are taken from
 - load_jsonl(path or text)         parse and validate a JSONL trace (docs/events.md)
 - validate_events(events)          the schema checks alone
 - sqlite_*                         read a SQLite output
-- strace_counts(argv)              per-syscall counts of `strace -f -c`
+- strace_counts(argv)              per-syscall counts of `strace -f -c [-e trace=...]`
 - process helpers                  /proc scans for leftover processes, children of a pid
 """
 import atexit
@@ -501,11 +501,13 @@ def parse_strace_c(text):
     return counts
 
 
-def strace_counts(command, tmp_path, stdout=subprocess.DEVNULL):
-    """Runs COMMAND under `strace -f -c` with its output to /dev/null (or `stdout`); returns
-    (counts, exit status)."""
+def strace_counts(command, tmp_path, stdout=subprocess.DEVNULL, trace=None):
+    """Runs COMMAND under `strace -f -c` (with `-e trace=TRACE` when given) with its output to
+    /dev/null (or `stdout`); returns (counts, exit status). Calls that never return (exit,
+    exit_group) are not in strace's table."""
     out = Path(tmp_path) / "strace-c.txt"
-    p = run(["strace", "-f", "-c", "-o", out, "--", *command], stdout=stdout)
+    selection = ["-e", "trace=" + trace] if trace else []
+    p = run(["strace", "-f", "-c", *selection, "-o", out, "--", *command], stdout=stdout)
     return parse_strace_c(out.read_text()), p.returncode
 
 

@@ -69,6 +69,23 @@ def test_names_and_classes_combine(tmp_path):
     assert "close" not in names and "newfstatat" not in names
 
 
+@pytest.mark.parametrize("command", [["signals"], ["forker", "3"]])
+def test_process_is_strace_process_class(tmp_path, command):
+    # `process` is strace's %process (a process's life: clone, exec, wait, kill, exit), not the
+    # JSONL category, whose ids, limits and start-up calls (arch_prctl, rseq, prlimit64, ...)
+    # every program makes. Same counts as strace's for the same program.
+    argv = [st.helper(command[0]), *command[1:]]
+    events, _ = st.traced(tmp_path, argv, "--trace", "process")
+    ref, ref_rc = st.strace_counts(argv, tmp_path, trace="%process")
+    assert ref_rc == 0 and ref["clone"] >= 1 and ref["wait4"] >= 1
+    got = counts(events)
+    ends = got.pop("exit_group", 0)  # never returns: not in strace's table
+    assert got == ref
+    assert ends == st.summary(events)["process_count"]
+    assert not {"arch_prctl", "set_tid_address", "set_robust_list", "rseq", "prlimit64",
+                "getpid", "rt_sigaction"} & set(counts(events))
+
+
 def test_threads_and_forks_are_still_followed(tmp_path):
     events, _ = st.traced(tmp_path, [st.helper("threads"), "4", "50"], "--trace", "process")
     s = st.summary(events)
