@@ -224,9 +224,11 @@ Status Pipeline::StartSinks() {
     if (out.kind == OutputKind::kJsonl) {
       spec.name = "JSONL output " + out.path;
       spec.binary = "sandtrace-sink-jsonl";
-      if (out.path != "-") ftruncate(jsonl_fds_[i], 0);  // only now that the run will start
       spec.fds.emplace_back(jsonl_fds_[i], 4);
       spec.args.insert(spec.args.end(), {"--fd", "4"});
+      // Opened without O_TRUNC (OpenOutputs): the sink empties the file once the run starts,
+      // off the start-up path (JsonlSink::Begin).
+      if (out.path != "-") spec.args.push_back("--empty");
     } else {
       spec.name = "SQLite output " + out.path;
       spec.binary = "sandtrace-sink-sqlite";

@@ -1,4 +1,5 @@
-// sandtrace-sink-jsonl --in ENDPOINT --ready-fd N (--fd N | --path FILE)
+// sandtrace-sink-jsonl --in ENDPOINT --ready-fd N (--fd N [--empty] | --path FILE)
+// --empty: the descriptor is a file to be emptied once the run starts (Sink::Begin).
 #include "common/flags.h"
 #include "sinks/jsonl_sink.h"
 #include "sinks/sink_loop.h"
@@ -22,7 +23,8 @@ Result<std::unique_ptr<Sink>> OpenOutput(const StageFlags& flags) {
   }
   Result<long long> fd = flags.GetInt("fd", -1);
   if (!fd) return fd.error();
-  Result<std::unique_ptr<JsonlSink>> sink = JsonlSink::AdoptFd(static_cast<int>(*fd));
+  Result<std::unique_ptr<JsonlSink>> sink =
+      JsonlSink::AdoptFd(static_cast<int>(*fd), flags.Has("empty"));
   if (!sink) return sink.error();
   return std::unique_ptr<Sink>(std::move(*sink));
 }
@@ -30,5 +32,6 @@ Result<std::unique_ptr<Sink>> OpenOutput(const StageFlags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return sandtrace::sinks::RunSinkStage({"sandtrace-sink-jsonl", {}}, argc, argv, OpenOutput);
+  return sandtrace::sinks::RunSinkStage({"sandtrace-sink-jsonl", {"empty"}}, argc, argv,
+                                        OpenOutput);
 }

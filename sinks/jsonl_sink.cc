@@ -17,13 +17,36 @@ Result<std::unique_ptr<JsonlSink>> JsonlSink::OpenPath(const std::string& path) 
   return std::unique_ptr<JsonlSink>(new JsonlSink(fd, path));
 }
 
-Result<std::unique_ptr<JsonlSink>> JsonlSink::AdoptFd(int fd) {
+Result<std::unique_ptr<JsonlSink>> JsonlSink::AdoptFd(int fd, bool empty_at_begin) {
   const std::string name = "fd " + std::to_string(fd);
   const int flags = fd < 0 ? -1 : fcntl(fd, F_GETFL);
   if (flags < 0) return Error{EBADF, "JSONL output " + name};
   if ((flags & O_ACCMODE) == O_RDONLY)
     return Error{EBADF, "JSONL output " + name + " is read-only"};
-  return std::unique_ptr<JsonlSink>(new JsonlSink(fd, name));
+  std::unique_ptr<JsonlSink> sink(new JsonlSink(fd, name));
+  sink->empty_at_begin_ = empty_at_begin;
+  return sink;
+}
+
+Status JsonlSink::Begin() {
+  if (!empty_at_begin_) return {};
+  empty_at_begin_ = false;
+  struct stat st;
+  Status emptied;
+  if (fstat(fd_, &st) != 0) {
+    emptied = ErrnoError("stat JSONL output " + name_);
+  } else if (!S_ISREG(st.st_mode)) {
+    return {};  // a pipe, a terminal, /dev/null: nothing to empty
+  } else if (ftruncate(fd_, 0) != 0) {
+    emptied = ErrnoError("empty JSONL output " + name_);
+  } else if (lseek(fd_, 0, SEEK_SET) < 0) {
+    emptied = ErrnoError("seek JSONL output " + name_);
+  }
+  if (!emptied) {  // nothing may land on top of the old contents
+    close(fd_);
+    fd_ = -1;
+  }
+  return emptied;
 }
 
 Result<std::unique_ptr<JsonlSink>> JsonlSink::OpenAppend(const std::string& path) {

@@ -14,6 +14,10 @@ class Sink {
  public:
   virtual ~Sink() = default;
 
+  // The sink has reported itself ready and the run is about to start: the moment to change
+  // what is on disk (an existing output is emptied only once the run goes ahead). Errors end
+  // the sink like any other.
+  virtual Status Begin() { return {}; }
   // Takes one event map. `event` is valid only during the call.
   virtual Status Write(const msgpack::object& event) = 0;
   // End of a received batch: make what was written so far visible (write out, commit). A sink

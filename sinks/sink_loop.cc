@@ -37,9 +37,7 @@ void InstallSinkSignalHandlers() {
   sigaction(SIGTERM, &action, nullptr);
 }
 
-
-Status PumpEvents(wire::Receiver* receiver, EventStream* stream) {
-  Status first_error;
+Status PumpEvents(wire::Receiver* receiver, EventStream* stream, Status first_error) {
   bool draining = false;
   std::string reason = "the event stream ended without a summary";
   wire::Message message;  // one for every batch: it holds the last received frame
@@ -93,10 +91,11 @@ int RunSinkStage(const SinkStage& stage, int argc, char** argv, const SinkOpener
   ReportReady(fd);
 
   const std::string prefix = std::string(stage.name) + ": ";
+  Status begun = (*sink)->Begin();
   EventStream stream(sink->get(), [&prefix](const std::string& message) {
     std::fprintf(stderr, "%s%s\n", prefix.c_str(), message.c_str());
   });
-  Status done = PumpEvents(&*receiver, &stream);
+  Status done = PumpEvents(&*receiver, &stream, std::move(begun));
   if (!done) {
     std::fprintf(stderr, "%s%s\n", prefix.c_str(), done.error().message().c_str());
     return 1;

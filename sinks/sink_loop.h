@@ -44,6 +44,8 @@ bool SinkTerminateRequested();
 
 // Receives into `stream` until the end message (or, after SIGTERM, until kDrainQuietMs of
 // silence), then finishes it. Returns a transport failure or the sink's first error.
-Status PumpEvents(wire::Receiver* receiver, EventStream* stream);
+// `first_error`: the sink failed already (Sink::Begin); nothing is delivered, but the stream is
+// still received to its end, so that upstream is never blocked.
+Status PumpEvents(wire::Receiver* receiver, EventStream* stream, Status first_error = {});
 
 }  // namespace sandtrace::sinks

@@ -112,6 +112,20 @@ def test_jsonl_on_stdout_keeps_the_programs_stdout(tmp_path):
     assert st.summary(events)["exit_code"] == 0
 
 
+def test_jsonl_on_stdout_appended_to_a_file_keeps_what_it_held(tmp_path):
+    # `sandtrace run -o - >> log`: the caller's file is the caller's; only `-o FILE` is emptied.
+    stdout_file = tmp_path / "log"
+    stdout_file.write_bytes(b"kept line\n" * 1000)
+    with open(stdout_file, "ab") as f:
+        p = st.sandtrace("-o", "-", command=[st.helper("syscall-loop"), "2"], stdout=f)
+    assert p.returncode == 0, st.describe(p)
+    data = stdout_file.read_bytes()
+    assert data.startswith(b"kept line\n" * 1000)
+    jsonl, own = split_stdout(data[len(b"kept line\n" * 1000):])
+    assert own == "done 2\n"
+    assert st.summary(st.load_jsonl(jsonl))["exit_code"] == 0
+
+
 def test_jsonl_on_stdout_through_a_pipe(tmp_path):
     p = st.sandtrace("-o", "-", command=[st.helper("syscall-loop"), "3"])
     assert p.returncode == 0, st.describe(p)

@@ -150,6 +150,45 @@ TEST_F(JsonlSinkTest, AdoptedFdIsWrittenAndClosed) {
   EXPECT_EQ(SplitLines(text).size(), 2u);
 }
 
+// The wrapper hands `-o FILE` over open without O_TRUNC; the sink empties it at Begin.
+TEST_F(JsonlSinkTest, AdoptedFileIsEmptiedAtBeginOnlyWhenAsked) {
+  for (const bool empty : {true, false}) {
+    const std::string old(100000, 'x');
+    {
+      const int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ASSERT_GE(fd, 0);
+      ASSERT_EQ(write(fd, old.data(), old.size()), static_cast<ssize_t>(old.size()));
+      close(fd);
+    }
+    const int fd = open(path_.c_str(), O_WRONLY);
+    ASSERT_GE(fd, 0);
+    Result<std::unique_ptr<JsonlSink>> sink = JsonlSink::AdoptFd(fd, empty);
+    ASSERT_TRUE(sink.ok());
+    EXPECT_EQ(ReadFile(path_), old) << "nothing is emptied before Begin";
+    ASSERT_TRUE((*sink)->Begin().ok());
+    EventStream stream(sink->get(), [](const std::string&) {});
+    ASSERT_TRUE(stream.Deliver(BatchMessage({testing::SandboxEvent(kRun)})).ok());
+    ASSERT_TRUE(stream.Finish("x").ok());
+    const std::string text = ReadFile(path_);
+    if (empty) {
+      EXPECT_EQ(SplitLines(text).size(), 2u) << text.substr(0, 200);
+    } else {
+      EXPECT_EQ(text.size(), old.size()) << "overwritten in place, never cut";
+      EXPECT_EQ(text.substr(0, 1), "{");
+    }
+  }
+}
+
+TEST_F(JsonlSinkTest, EmptyingAPipeIsNotAnError) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  Result<std::unique_ptr<JsonlSink>> sink = JsonlSink::AdoptFd(fds[1], true);
+  ASSERT_TRUE(sink.ok());
+  EXPECT_TRUE((*sink)->Begin().ok());
+  sink->reset();
+  close(fds[0]);
+}
+
 TEST_F(JsonlSinkTest, BadFdsAreRejected) {
   EXPECT_FALSE(JsonlSink::AdoptFd(-1).ok());
   EXPECT_FALSE(JsonlSink::AdoptFd(987).ok());
