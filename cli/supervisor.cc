@@ -93,7 +93,8 @@ bool UseColor(const RunOptions& o) {
   return isatty(STDERR_FILENO) == 1;
 }
 
-// A private directory for the run's ipc endpoints, removed at the end.
+// A private directory for the run's ipc endpoints, removed at the end. It stays locked while
+// this `sandtrace` lives, so that a later run can tell it from one a killed run left behind.
 class RunDirectory {
  public:
   // In the user's runtime directory, else in /dev/shm, else in /tmp: the first two are tmpfs
@@ -104,9 +105,12 @@ class RunDirectory {
     const char* bases[] = {getenv("XDG_RUNTIME_DIR"), "/dev/shm", "/tmp"};
     for (const char* base : bases) {
       if (!base || base[0] != '/') continue;
-      tmpl = std::string(base) + "/sandtrace-XXXXXX";
+      tmpl = std::string(base) + "/" + kPrefix + "XXXXXX";
       if (mkdtemp(tmpl.data())) {
+        base_ = base;
         path_ = tmpl;
+        lock_fd_ = LockEndpointDirectory(path_);
+        if (lock_fd_ < 0) return ErrnoError("lock " + path_);
         return {};
       }
     }
@@ -114,13 +118,25 @@ class RunDirectory {
   }
   ~RunDirectory() {
     if (!path_.empty()) RemoveEndpointDirectory(path_);
+    if (lock_fd_ >= 0) close(lock_fd_);
+  }
+  // Removes the run directories that runs killed with SIGKILL (or by the OOM killer) left next
+  // to this one: they could not remove their own.
+  void RemoveAbandonedSiblings() const {
+    if (!base_.empty()) RemoveAbandonedEndpointDirectories(base_, kPrefix, kAbandonedAfterS);
   }
   std::string Endpoint(const std::string& name) const { return "ipc://" + path_ + "/" + name; }
   std::string File(const std::string& name) const { return path_ + "/" + name; }
   const std::string& path() const { return path_; }
 
  private:
+  static constexpr const char* kPrefix = "sandtrace-";
+  // Far longer than any run takes from its mkdtemp to its lock.
+  static constexpr int kAbandonedAfterS = 60;
+
+  std::string base_;
   std::string path_;
+  int lock_fd_ = -1;
 };
 
 // Where the command starts: the caller's working directory, unless the restricted view hides
@@ -539,6 +555,8 @@ int Pipeline::Run() {
     KillAll();
     return 2;
   }
+  // While the command runs, not on the way to its start.
+  dir_.RemoveAbandonedSiblings();
   return Supervise();
 }
 

@@ -166,6 +166,66 @@ def test_sigkill_of_sandtrace_itself(background, marker):
     assert not st.pids_with_marker(marker)
 
 
+def test_a_run_directory_left_by_sigkill_is_removed_by_a_later_run(tmp_path, marker):
+    # A SIGKILLed sandtrace cannot remove its run directory (ipc endpoints and two small files,
+    # on tmpfs: memory). The next run removes it, but no directory of a run still alive and no
+    # directory too new to be locked yet (RunDirectory in cli/supervisor.cc).
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    env = dict(os.environ, XDG_RUNTIME_DIR=str(runtime))
+
+    def run_dirs():
+        return {p.name for p in runtime.iterdir() if p.name.startswith("sandtrace-")}
+
+    def start(name):
+        return subprocess.Popen(
+            st.sandtrace_args("-o", tmp_path / name, command=[st.helper("sleeper"), "1", marker]),
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+
+    def sleeper_started(count):
+        return len([p for p in st.pids_with_marker(marker)
+                    if st.exe_name(p) == "st-sleeper"]) == 2 * count
+
+    killed = start("killed.jsonl")
+    try:
+        assert st.wait_until(lambda: sleeper_started(1), 60)
+        (left,) = run_dirs()
+        stages = st.children_of(killed.pid)
+        killed.kill()
+        killed.wait(timeout=30)
+        assert st.wait_until(lambda: not any(st.alive(p) for p in stages), 10)
+    finally:
+        if killed.poll() is None:
+            killed.kill()
+    assert run_dirs() == {left}, "the killed run's directory should still be there"
+
+    live = start("live.jsonl")
+    try:
+        assert st.wait_until(lambda: sleeper_started(1) and len(run_dirs()) == 2, 60)
+        (live_dir,) = run_dirs() - {left}
+        fresh = runtime / "sandtrace-fresh1"  # as between a run's mkdtemp and its lock
+        fresh.mkdir(mode=0o700)
+        hour_ago = time.time() - 3600
+        for name in (left, live_dir):
+            os.utime(runtime / name, (hour_ago, hour_ago))
+
+        p = st.run(st.sandtrace_args("-o", tmp_path / "later.jsonl", command=["/bin/true"]),
+                   env=env)
+        assert p.returncode == 0, st.describe(p)
+        assert run_dirs() == {live_dir, fresh.name}
+        assert (runtime / live_dir / "raw").exists()
+
+        live.send_signal(signal.SIGTERM)
+        assert live.wait(timeout=60) == 143
+    finally:
+        if live.poll() is None:
+            live.kill()
+            live.wait()
+    assert run_dirs() == {fresh.name}
+    assert st.load_jsonl(tmp_path / "live.jsonl")[-1]["event_type"] == "summary"
+
+
 def test_slow_analyzer_at_the_end_of_the_run(tmp_path):
     # The tracer waits for the analyser to acknowledge the end of the stream; an analyser that
     # is slow then (here: stopped for 2 s) must not turn a successful run into a failure: the
