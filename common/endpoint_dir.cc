@@ -13,6 +13,10 @@ namespace sandtrace {
 
 namespace {
 
+// How every endpoint directory is opened: never through a symbolic link, and not inherited by a
+// program started later.
+constexpr int kOpenDirectory = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+
 // Unlinks every entry of the open flat directory `fd` (it takes `fd` over).
 void RemoveEntries(int fd) {
   DIR* d = fdopendir(fd);
@@ -36,13 +40,13 @@ bool IsEndpointDirectoryName(const char* name, const std::string& prefix) {
 }  // namespace
 
 void RemoveEndpointDirectory(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  const int fd = open(path.c_str(), kOpenDirectory);
   if (fd >= 0) RemoveEntries(fd);
   rmdir(path.c_str());
 }
 
 int LockEndpointDirectory(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  const int fd = open(path.c_str(), kOpenDirectory);
   if (fd < 0) return -1;
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     close(fd);
@@ -61,10 +65,9 @@ int RemoveAbandonedEndpointDirectories(const std::string& base, const std::strin
   while (const dirent* e = readdir(parent)) {
     if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN) continue;
     if (!IsEndpointDirectoryName(e->d_name, prefix)) continue;
-    // O_NOFOLLOW and everything relative to descriptors: a name swapped for a symbolic link
+    // No symbolic link followed, and everything relative to descriptors: a name swapped for a link
     // meanwhile leads nowhere else.
-    const int fd =
-        openat(dirfd(parent), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    const int fd = openat(dirfd(parent), e->d_name, kOpenDirectory);
     if (fd < 0) continue;
     struct stat st;
     // A live owner holds the lock; a directory so new that its owner may not have locked it
