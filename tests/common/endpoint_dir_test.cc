@@ -6,9 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <string>
+#include <system_error>
 
 namespace sandtrace {
 namespace {
@@ -26,8 +27,9 @@ class EndpointDirTest : public ::testing::Test {
     base_ = tmpl;
   }
   void TearDown() override {
-    std::string cmd = "rm -rf '" + base_ + "'";
-    ASSERT_EQ(system(cmd.c_str()), 0);
+    std::error_code error;
+    std::filesystem::remove_all(base_, error);
+    EXPECT_FALSE(error) << error.message();
   }
 
   // A run directory as the wrapper makes one: mkdtemp's name, a socket-like file and a config.
