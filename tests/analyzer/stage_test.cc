@@ -16,6 +16,7 @@
 #include "common/wire/codec.h"
 #include "tests/analyzer/event_reader.h"
 #include "tests/analyzer/syscall_records.h"
+#include "tests/support/temp_dir.h"
 
 namespace sandtrace::analyzer {
 namespace {
@@ -69,9 +70,7 @@ SinkLog Drain(wire::Receiver& rx) {
 class StageTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/sandtrace-analyzer-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    ASSERT_TRUE(dir_.ok());
     for (int i = 0; i < 2; ++i) {
       Result<wire::Receiver> rx = wire::Receiver::Bind(Endpoint("sink-" + std::to_string(i)));
       ASSERT_TRUE(rx.ok()) << rx.error().message();
@@ -104,11 +103,9 @@ class StageTest : public ::testing::Test {
     }
     tracer_.reset();
     sinks_.clear();
-    for (const char* name : {"raw", "sink-0", "sink-1"}) unlink((dir_ + "/" + name).c_str());
-    rmdir(dir_.c_str());
   }
 
-  std::string Endpoint(const std::string& name) const { return "ipc://" + dir_ + "/" + name; }
+  std::string Endpoint(const std::string& name) const { return "ipc://" + dir_.File(name); }
 
   void SendHello() {
     wire::Hello hello;
@@ -142,7 +139,7 @@ class StageTest : public ::testing::Test {
     return status;
   }
 
-  std::string dir_;
+  test_support::TempDir dir_{"/tmp/sandtrace-analyzer-XXXXXX"};
   std::vector<wire::Receiver> sinks_;
   std::unique_ptr<wire::Sender> tracer_;
   pid_t pid_ = -1;

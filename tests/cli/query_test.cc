@@ -12,6 +12,7 @@
 
 #include "sinks/sqlite_db.h"
 #include "sinks/sqlite_schema.h"
+#include "tests/support/temp_dir.h"
 
 namespace sandtrace::cli {
 namespace {
@@ -86,10 +87,8 @@ TEST(QueryOptionsTest, SqlAndReports) {
 class QueryReportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char dir[] = "/tmp/query_test.XXXXXX";
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    dir_ = dir;
-    path_ = dir_ + "/t.db";
+    ASSERT_TRUE(dir_.ok());
+    path_ = dir_.File("t.db");
     Result<std::unique_ptr<sinks::Database>> db = sinks::Database::Open(path_);
     ASSERT_TRUE(db.ok()) << db.error().message();
     ASSERT_TRUE(sinks::EnsureSchema(db->get()).ok());
@@ -116,13 +115,6 @@ class QueryReportTest : public ::testing::Test {
     )sql";
     ASSERT_TRUE((*db)->Exec(rows, "filling").ok());
   }
-  void TearDown() override {
-    std::remove((path_ + "-wal").c_str());
-    std::remove((path_ + "-shm").c_str());
-    std::remove(path_.c_str());
-    rmdir(dir_.c_str());
-  }
-
   // The output of `sandtrace query DB ARGS... --format list`, or "error: MESSAGE".
   std::string Query(std::vector<std::string> args) {
     args.insert(args.begin(), path_);
@@ -139,7 +131,7 @@ class QueryReportTest : public ::testing::Test {
     return s ? result : "error: " + s.error().message();
   }
 
-  std::string dir_;
+  test_support::TempDir dir_{"/tmp/query_test.XXXXXX"};
   std::string path_;
 };
 
@@ -180,12 +172,12 @@ TEST_F(QueryReportTest, Errors) {
   EXPECT_NE(Query({"SELECT nope FROM runs"}).find("no such column: nope"), std::string::npos);
   EXPECT_NE(Query({"DELETE FROM runs"}).find("readonly"), std::string::npos);
   EXPECT_EQ(Query({"SELECT COUNT(*) FROM runs; SELECT 'x' -- done"}), "2\nx\n");
-  Result<QueryOptions> missing = ParseQueryOptions({dir_ + "/missing.db", "SELECT 1"});
+  Result<QueryOptions> missing = ParseQueryOptions({dir_.File("missing.db"), "SELECT 1"});
   ASSERT_TRUE(missing.ok());
   Status s = RunQuery(*missing, stdout);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, ENOENT);
-  EXPECT_EQ(access((dir_ + "/missing.db").c_str(), F_OK), -1) << "never created";
+  EXPECT_EQ(access(dir_.File("missing.db").c_str(), F_OK), -1) << "never created";
 }
 
 }  // namespace

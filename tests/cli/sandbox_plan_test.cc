@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <fstream>
 
+#include "tests/support/temp_dir.h"
+
 namespace sandtrace::cli {
 namespace {
 
@@ -15,18 +17,18 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-class TempDir : public ::testing::Test {
+// Tests with files of their own in a temporary directory (dir_).
+class SandboxPlanFilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/sandtrace-plan-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    ASSERT_TRUE(temp_.ok());
+    dir_ = temp_.path();
   }
-  void TearDown() override { (void)!system(("rm -rf " + dir_).c_str()); }
   void Write(const std::string& rel, const std::string& text) {
     std::ofstream(dir_ + "/" + rel) << text;
   }
-  std::string dir_;
+  test_support::TempDir temp_{"/tmp/sandtrace-plan-XXXXXX"};
+  std::string dir_;  // temp_.path()
 };
 
 TEST(SandboxPlanTest, ElfInterpreterOfASystemBinary) {
@@ -35,7 +37,7 @@ TEST(SandboxPlanTest, ElfInterpreterOfASystemBinary) {
   EXPECT_NE(chain[0].find("ld-linux"), std::string::npos) << chain[0];
 }
 
-TEST_F(TempDir, ScriptInterpreterChain) {
+TEST_F(SandboxPlanFilesTest, ScriptInterpreterChain) {
   Write("script", "#!/bin/sh -e\necho hi\n");
   std::vector<std::string> chain = InterpreterChain(dir_ + "/script");
   ASSERT_GE(chain.size(), 2u);  // the shell, then the shell's ELF interpreter
@@ -47,7 +49,7 @@ TEST_F(TempDir, ScriptInterpreterChain) {
   EXPECT_TRUE(InterpreterChain(dir_ + "/plain").empty());
 }
 
-TEST_F(TempDir, FindsDotEnvFilesButNotInGitOrNodeModules) {
+TEST_F(SandboxPlanFilesTest, FindsDotEnvFilesButNotInGitOrNodeModules) {
   ASSERT_EQ(mkdir((dir_ + "/a").c_str(), 0755), 0);
   ASSERT_EQ(mkdir((dir_ + "/node_modules").c_str(), 0755), 0);
   Write(".env", "A=1");
@@ -79,7 +81,7 @@ TEST(SandboxPlanTest, HidesNonSystemTopLevelDirectories) {
   }
 }
 
-TEST_F(TempDir, AllowPathMustExistAndIsCanonicalised) {
+TEST_F(SandboxPlanFilesTest, AllowPathMustExistAndIsCanonicalised) {
   RunOptions o;
   o.command = {"/bin/true"};
   o.allow_paths = {dir_ + "/missing"};
@@ -100,7 +102,7 @@ TEST_F(TempDir, AllowPathMustExistAndIsCanonicalised) {
   EXPECT_TRUE(c->new_network);
 }
 
-TEST_F(TempDir, ExecutableUnderPrivateTmpStaysVisible) {
+TEST_F(SandboxPlanFilesTest, ExecutableUnderPrivateTmpStaysVisible) {
   Write("tool", "#!/bin/sh\n");
   RunOptions o;
   o.command = {dir_ + "/tool"};

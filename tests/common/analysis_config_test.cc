@@ -8,6 +8,8 @@
 #include <msgpack.hpp>
 #include <set>
 
+#include "tests/support/temp_dir.h"
+
 namespace sandtrace {
 namespace {
 
@@ -171,9 +173,9 @@ TEST(AnalysisConfig, DecodeNeverThrowsOnTruncations) {
 }
 
 TEST(AnalysisConfig, SaveAndLoad) {
-  char dir[] = "/tmp/analysis_config_test.XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
-  const std::string path = std::string(dir) + "/config.msgpack";
+  test_support::TempDir dir("/tmp/analysis_config_test.XXXXXX");
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir.File("config.msgpack");
   ASSERT_TRUE(SaveAnalysisConfig(Sample(), path).ok());
   struct stat st {};
   ASSERT_EQ(stat(path.c_str(), &st), 0);
@@ -185,12 +187,10 @@ TEST(AnalysisConfig, SaveAndLoad) {
   Result<AnalysisConfig> broken = LoadAnalysisConfig(path);
   ASSERT_FALSE(broken.ok());
   EXPECT_EQ(broken.error().message().rfind(path + ": analysis config: ", 0), 0u);
-  Result<AnalysisConfig> missing = LoadAnalysisConfig(std::string(dir) + "/none");
+  Result<AnalysisConfig> missing = LoadAnalysisConfig(dir.File("none"));
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().message().find("No such file"), std::string::npos);
-  EXPECT_FALSE(SaveAnalysisConfig(Sample(), std::string(dir) + "/no/such/dir").ok());
-  unlink(path.c_str());
-  rmdir(dir);
+  EXPECT_FALSE(SaveAnalysisConfig(Sample(), dir.File("no/such/dir")).ok());
 }
 
 }  // namespace

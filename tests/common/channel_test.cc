@@ -16,6 +16,7 @@
 #include <zmq.hpp>
 
 #include "common/wire/codec.h"
+#include "tests/support/temp_dir.h"
 
 namespace sandtrace::wire {
 namespace {
@@ -23,16 +24,10 @@ namespace {
 class ChannelTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/sandtrace-channel-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    endpoint_ = "ipc://" + dir_ + "/c";
+    ASSERT_TRUE(dir_.ok());
+    endpoint_ = "ipc://" + dir_.File("c");
   }
-  void TearDown() override {
-    unlink((dir_ + "/c").c_str());
-    rmdir(dir_.c_str());
-  }
-  std::string dir_;
+  test_support::TempDir dir_{"/tmp/sandtrace-channel-XXXXXX"};
   std::string endpoint_;
 };
 

@@ -7,9 +7,10 @@
 #include <unistd.h>
 
 #include <ctime>
-#include <filesystem>
 #include <string>
 #include <system_error>
+
+#include "tests/support/temp_dir.h"
 
 namespace sandtrace {
 namespace {
@@ -22,13 +23,11 @@ bool Exists(const std::string& path) {
 class EndpointDirTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/st-endpoint-dir-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    base_ = tmpl;
+    ASSERT_TRUE(dir_.ok());
+    base_ = dir_.path();
   }
   void TearDown() override {
-    std::error_code error;
-    std::filesystem::remove_all(base_, error);
+    const std::error_code error = dir_.Remove();
     EXPECT_FALSE(error) << error.message();
   }
 
@@ -49,7 +48,8 @@ class EndpointDirTest : public ::testing::Test {
     EXPECT_EQ(utimensat(AT_FDCWD, path.c_str(), when, AT_SYMLINK_NOFOLLOW), 0);
   }
 
-  std::string base_;
+  test_support::TempDir dir_{"/tmp/st-endpoint-dir-test-XXXXXX"};
+  std::string base_;  // dir_.path()
 };
 
 TEST_F(EndpointDirTest, RemovesAnOldUnlockedRunDirectoryWithItsEntries) {

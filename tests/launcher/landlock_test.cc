@@ -24,6 +24,8 @@
 #include <sstream>
 #include <string>
 
+#include "tests/support/temp_dir.h"
+
 namespace sandtrace::launcher {
 namespace {
 
@@ -127,9 +129,8 @@ class LandlockTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_GE(LandlockAbi(), 1) << "this kernel has no Landlock";
-    char tmpl[] = "/tmp/sandtrace-landlock.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
+    ASSERT_TRUE(temp_.ok());
+    root_ = temp_.path();
     for (const char* dir : {"ro", "rw", "rw/sub", "denied", "denied/dir"}) {
       fs::create_directory(root_ + "/" + dir);
     }
@@ -143,10 +144,6 @@ class LandlockTest : public ::testing::Test {
     chmod((root_ + "/ro/true").c_str(), 0755);
     chmod((root_ + "/denied/true").c_str(), 0755);
   }
-  void TearDown() override {
-    if (!root_.empty()) fs::remove_all(root_);
-  }
-
   std::string P(const std::string& rel) const { return root_ + "/" + rel; }
 
   // read on ro/, read_write on rw/, and the system dirs needed to run a dynamic binary.
@@ -159,7 +156,8 @@ class LandlockTest : public ::testing::Test {
     return rules;
   }
 
-  std::string root_;
+  test_support::TempDir temp_{"/tmp/sandtrace-landlock.XXXXXX"};
+  std::string root_;  // temp_.path()
 };
 
 TEST_F(LandlockTest, ReadRuleAllowsReadingOnly) {

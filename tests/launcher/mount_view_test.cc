@@ -22,6 +22,7 @@
 
 #include "launcher/namespaces.h"
 #include "tests/launcher/mount_view_probe.h"
+#include "tests/support/temp_dir.h"
 
 namespace sandtrace::launcher {
 namespace {
@@ -34,9 +35,8 @@ using namespace view_probe;
 class MountViewTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/var/tmp/sandtrace-mv.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
+    ASSERT_TRUE(temp_.ok());
+    root_ = temp_.path();
     for (const char* dir : {"ro", "rw", "rw/sub", "secret_dir"}) fs::create_directory(P(dir));
     WriteFile(P("ro/file"), "ro-content");
     WriteFile(P("rw/.env"), "TOKEN=1");
@@ -44,10 +44,6 @@ class MountViewTest : public ::testing::Test {
     WriteFile(P("secret.txt"), "secret");
     WriteFile(P("secret_dir/key"), "key");
   }
-  void TearDown() override {
-    if (!root_.empty()) fs::remove_all(root_);
-  }
-
   std::string P(const std::string& rel) const { return root_ + "/" + rel; }
 
   MountPlan Plan() const {
@@ -57,7 +53,8 @@ class MountViewTest : public ::testing::Test {
     return plan;
   }
 
-  std::string root_;
+  test_support::TempDir temp_{"/var/tmp/sandtrace-mv.XXXXXX"};
+  std::string root_;  // temp_.path()
 };
 
 TEST_F(MountViewTest, HostTreeIsReadOnly) {
@@ -286,9 +283,9 @@ TEST_F(MountViewTest, WorkingDirectoryIsReenteredThroughTheView) {
 }
 
 TEST_F(MountViewTest, HiddenWorkingDirectoryBecomesRoot) {
-  char tmpl[] = "/tmp/sandtrace-mv-cwd.XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  const std::string dir = tmpl;
+  test_support::TempDir temp("/tmp/sandtrace-mv-cwd.XXXXXX");
+  ASSERT_TRUE(temp.ok());
+  const std::string dir = temp.path();
   std::string report = RunInView(
       Plan(),
       [](const std::function<void()>&) {
@@ -296,14 +293,13 @@ TEST_F(MountViewTest, HiddenWorkingDirectoryBecomesRoot) {
         return std::string(getcwd(buf, sizeof buf) ? buf : "(getcwd failed)");
       },
       [] {}, [&] { (void)!chdir(dir.c_str()); });
-  fs::remove(dir);
   EXPECT_EQ(report, "/");
 }
 
 TEST_F(MountViewTest, ReadOnlyPathUnderPrivateTmpStaysReachable) {
-  char tmpl[] = "/tmp/sandtrace-mv-ro.XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  const std::string dir = tmpl;
+  test_support::TempDir temp("/tmp/sandtrace-mv-ro.XXXXXX");
+  ASSERT_TRUE(temp.ok());
+  const std::string dir = temp.path();
   WriteFile(dir + "/prog", "program");
   MountPlan plan = Plan();
   plan.read_only = {dir + "/prog"};
@@ -316,7 +312,6 @@ TEST_F(MountViewTest, ReadOnlyPathUnderPrivateTmpStaysReachable) {
     return r.text();
   });
   const bool sibling_on_host = fs::exists(dir + "/other");
-  fs::remove_all(dir);
   EXPECT_EQ(report, "read=program write=EROFS tmp=only-the-bind sibling=ok");
   EXPECT_FALSE(sibling_on_host);
 }

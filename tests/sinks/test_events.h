@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/wire/channel.h"
+#include "tests/support/temp_dir.h"
 
 namespace sandtrace::sinks::testing {
 
@@ -81,15 +82,9 @@ std::vector<std::string> SplitLines(const std::string& text);
 std::string ReadFile(const std::string& path);
 
 // A fresh temporary directory, removed with everything in it on destruction.
-class TempDir {
+class TempDir : public test_support::TempDir {
  public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
+  TempDir() : test_support::TempDir("/tmp/sandtrace-sinks-XXXXXX") {}
 };
 
 }  // namespace sandtrace::sinks::testing
