@@ -154,6 +154,8 @@ constexpr int kTracerPriorityBoost = 8;
 // command's nice, it takes the stops of several threads in turn (4 threads on one CPU:
 // 1.15x the time with a boost of 8, as for the floor with one of 10). For the same reason the
 // loop drops the raise while three or more tasks take turns stopping (StopCrowd).
+//
+// The raised nice value: kTracerPriorityBoost levels above `caller_nice`, -20 at most.
 int RaisedNice(int caller_nice) { return std::max(-20, caller_nice - kTracerPriorityBoost); }
 
 // Returns whether the calling thread now runs raised above `caller_nice`, its nice value before.
