@@ -5,7 +5,6 @@
 #include <linux/sched.h>
 #include <signal.h>
 #include <sys/ptrace.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/user.h>
@@ -355,12 +354,6 @@ void PtraceLoop::HandleStop(pid_t pid, int status) {
     return;
   }
   Tracee& t = it->second;
-  if (options_.raise && crowd_.Note(pid)) {
-    // Lowering one's own priority needs no privilege; raising it again needs what the first
-    // raise needed, which the thread keeps.
-    setpriority(PRIO_PROCESS, 0,
-                crowd_.crowded() ? options_.raise->command_nice : options_.raise->raised_nice);
-  }
   if (sig == (SIGTRAP | 0x80)) {
     HandleSyscallStop(t);
     Resume(t, 0);  // the hot path: no second lookup (HandleSyscallStop adds no tracee)

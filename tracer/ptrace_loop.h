@@ -9,14 +9,12 @@
 #include <sys/types.h>
 
 #include <cstdint>
-#include <optional>
 #include <unordered_map>
 
 #include "common/wire/records.h"
 #include "launcher/seccomp_filter.h"
 #include "tracer/clock.h"
 #include "tracer/publisher.h"
-#include "tracer/stop_crowd.h"
 
 namespace sandtrace::tracer {
 
@@ -52,13 +50,6 @@ struct LoopOptions {
   // PTRACE_CONT and stop only at the seccomp stop of a selected syscall (its entry), then at
   // its exit (PTRACE_SYSCALL for that one call).
   bool seccomp_stops = false;
-  // The tracer's thread runs raised above the command (tracer.cc): its nice value raised, and
-  // the command's. The loop drops to the command's while the stops are crowded (StopCrowd).
-  struct Raise {
-    int raised_nice = 0;
-    int command_nice = 0;
-  };
-  std::optional<Raise> raise;
 };
 
 // Why the loop killed the tree (kNone: it did not).
@@ -142,7 +133,6 @@ class PtraceLoop {
   pid_t root_ = 0;
   pid_t init_ = 0;
   bool command_exec_done_ = false;  // the command's own execve succeeded
-  StopCrowd crowd_;                 // for options_.raise
   uint64_t deadline_mono_ns_ = 0;
   LoopResult result_;
 };

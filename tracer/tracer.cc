@@ -152,18 +152,14 @@ constexpr int kTracerPriorityBoost = 8;
 // tracer and a tracee that stops, and with one CPU there is no choice to make. What remains is
 // the price: a tracer that always runs first handles one stop per wake-up where, at the
 // command's nice, it takes the stops of several threads in turn (4 threads on one CPU:
-// 1.15x the time with a boost of 8, as for the floor with one of 10). For the same reason the
-// loop drops the raise while three or more tasks take turns stopping (StopCrowd).
+// 1.15x the time with a boost of 8, as for the floor with one of 10).
 //
-// The raised nice value: kTracerPriorityBoost levels above `caller_nice`, -20 at most.
-int RaisedNice(int caller_nice) { return std::max(-20, caller_nice - kTracerPriorityBoost); }
-
 // Returns whether the calling thread now runs raised above `caller_nice`, its nice value before.
 bool RaiseTracerPriority(int caller_nice) {
   cpu_set_t cpus;
   CPU_ZERO(&cpus);
   if (sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) < 2) return false;
-  const int raised = RaisedNice(caller_nice);
+  const int raised = std::max(-20, caller_nice - kTracerPriorityBoost);
   return raised < caller_nice && setpriority(PRIO_PROCESS, 0, raised) == 0;
 }
 
@@ -265,7 +261,6 @@ int RunTracer(const TracerConfig& config) {
   for (int32_t nr : spec.sandbox.log_only) options.log_only.Set(nr);
   options.seccomp = spec.seccomp.empty() ? nullptr : &spec.seccomp;
   options.seccomp_stops = !spec.trace_filter.empty();
-  if (raised) options.raise = LoopOptions::Raise{RaisedNice(*caller_nice), *caller_nice};
   PtraceLoop loop(&publisher, &clock, options);
   LoopResult result = loop.Run(launched.pid, launched.init_pid);
   launcher::ChildFailure failure = launcher::ReadFailure(launched.report_fd, spec);

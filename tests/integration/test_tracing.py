@@ -286,38 +286,6 @@ def test_the_tracer_runs_above_the_command(tmp_path, request, marker, how):
     assert st.summary(st.load_jsonl(out))["outcome"] == "interrupted"
 
 
-@pytest.mark.parametrize("workload", ["threads", "one-thread"])
-def test_the_tracer_drops_its_raise_while_threads_crowd_it(tmp_path, request, workload):
-    # Raised, the tracer gets the CPU at once when the one task it takes turns with stops. When
-    # three or more tasks take turns stopping, it would preempt one at nearly every stop
-    # instead, so it runs at the command's nice value while they do (tracer/stop_crowd.h).
-    if len(os.sched_getaffinity(0)) < 2:
-        pytest.skip("this machine gives the run one CPU: the tracer is not raised")
-    if not has_cap_sys_nice():
-        pytest.skip("no CAP_SYS_NICE here (a container?): the tracer cannot be raised")
-    caller = os.nice(0)
-    raised = max(-20, caller - 8)
-    command = ([st.helper("threads"), "4", "25000"] if workload == "threads"
-               else [st.helper("syscall-loop"), "20000"])
-    proc = subprocess.Popen(st.sandtrace_args("-o", tmp_path / "t.jsonl", command=command),
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    request.addfinalizer(lambda: proc.poll() is None and proc.kill())
-    tracer = st.child_named(proc.pid, "sandtrace-tracer")
-    seen = []
-    while (nice := nice_of(tracer)) is not None and proc.poll() is None:
-        seen.append(nice)
-        time.sleep(0.005)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err.decode()
-    assert len(seen) > 20, f"the run ended too soon to watch: {len(seen)} samples"
-    if workload == "threads":
-        assert caller in seen, f"the tracer stayed raised among 4 busy threads: {set(seen)}"
-    else:
-        assert set(seen) == {raised}, "one busy thread is no crowd"
-    assert set(seen) <= {raised, caller}
-
-
 def test_signals_pass_through(tmp_path):
     events, p = st.traced(tmp_path, [st.helper("signals")], stdout=subprocess.PIPE)
     assert p.stdout.decode().splitlines() == ["usr1 handled", "chld handled"]
