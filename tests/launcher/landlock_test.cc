@@ -130,21 +130,20 @@ class LandlockTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_GE(LandlockAbi(), 1) << "this kernel has no Landlock";
     ASSERT_TRUE(temp_.ok());
-    root_ = temp_.path();
     for (const char* dir : {"ro", "rw", "rw/sub", "denied", "denied/dir"}) {
-      fs::create_directory(root_ + "/" + dir);
+      fs::create_directory(P(dir));
     }
-    WriteFile(root_ + "/ro/file", "ro-content");
-    WriteFile(root_ + "/rw/file", "rw-content");
-    WriteFile(root_ + "/denied/secret", "secret");
-    fs::create_symlink(root_ + "/denied/secret", root_ + "/ro/link_to_secret");
-    fs::create_symlink(root_ + "/denied", root_ + "/ro/link_to_denied");
-    fs::copy_file("/usr/bin/true", root_ + "/ro/true");
-    fs::copy_file("/usr/bin/true", root_ + "/denied/true");
-    chmod((root_ + "/ro/true").c_str(), 0755);
-    chmod((root_ + "/denied/true").c_str(), 0755);
+    WriteFile(P("ro/file"), "ro-content");
+    WriteFile(P("rw/file"), "rw-content");
+    WriteFile(P("denied/secret"), "secret");
+    fs::create_symlink(P("denied/secret"), P("ro/link_to_secret"));
+    fs::create_symlink(P("denied"), P("ro/link_to_denied"));
+    fs::copy_file("/usr/bin/true", P("ro/true"));
+    fs::copy_file("/usr/bin/true", P("denied/true"));
+    chmod(P("ro/true").c_str(), 0755);
+    chmod(P("denied/true").c_str(), 0755);
   }
-  std::string P(const std::string& rel) const { return root_ + "/" + rel; }
+  std::string P(const std::string& rel) const { return temp_.File(rel); }
 
   // read on ro/, read_write on rw/, and the system dirs needed to run a dynamic binary.
   LandlockRules Rules() const {
@@ -157,7 +156,6 @@ class LandlockTest : public ::testing::Test {
   }
 
   test_support::TempDir temp_{"/tmp/sandtrace-landlock.XXXXXX"};
-  std::string root_;  // temp_.path()
 };
 
 TEST_F(LandlockTest, ReadRuleAllowsReadingOnly) {

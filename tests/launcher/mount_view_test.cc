@@ -36,7 +36,6 @@ class MountViewTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(temp_.ok());
-    root_ = temp_.path();
     for (const char* dir : {"ro", "rw", "rw/sub", "secret_dir"}) fs::create_directory(P(dir));
     WriteFile(P("ro/file"), "ro-content");
     WriteFile(P("rw/.env"), "TOKEN=1");
@@ -44,7 +43,7 @@ class MountViewTest : public ::testing::Test {
     WriteFile(P("secret.txt"), "secret");
     WriteFile(P("secret_dir/key"), "key");
   }
-  std::string P(const std::string& rel) const { return root_ + "/" + rel; }
+  std::string P(const std::string& rel) const { return temp_.File(rel); }
 
   MountPlan Plan() const {
     MountPlan plan;
@@ -54,7 +53,6 @@ class MountViewTest : public ::testing::Test {
   }
 
   test_support::TempDir temp_{"/var/tmp/sandtrace-mv.XXXXXX"};
-  std::string root_;  // temp_.path()
 };
 
 TEST_F(MountViewTest, HostTreeIsReadOnly) {
