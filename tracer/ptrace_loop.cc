@@ -318,7 +318,7 @@ void PtraceLoop::FinishPending(Tracee& t, bool returned, int64_t ret) {
   t.pending.ret = returned ? ret : 0;
   t.pending.duration_ns = now - t.entry_mono_ns;
   t.in_syscall = false;
-  Publish(t.pending);
+  CheckPublished(publisher_->Add(t.pending, clock_->ToRealtimeNs(now)));  // no second reading
 }
 
 void PtraceLoop::HandleExit(pid_t pid, int status) {

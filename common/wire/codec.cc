@@ -26,22 +26,47 @@ void PackBin(Packer& p, const std::string& s) {
   p.pack_bin_body(s.data(), static_cast<uint32_t>(s.size()));
 }
 
+// Packs what every syscall record has, up to the size of its captures' array: at most
+// kMaxSyscallHeadBytes bytes (1 + 2 + 3 * 5 + 1 + 6 * 9 + 9 + 2 * 9 + 1 + 2 + 5).
+constexpr size_t kMaxSyscallHeadBytes = 108;
+template <typename Stream>
+void PackSyscallHead(msgpack::packer<Stream>& p, const SyscallRecord& r) {
+  p.pack_array(11);
+  p.pack_uint8(kSyscallTag);
+  p.pack_int32(r.tid);
+  p.pack_int32(r.tgid);
+  p.pack_int32(r.nr);
+  p.pack_array(6);
+  for (uint64_t a : r.args) p.pack_uint64(a);
+  p.pack_int64(r.ret);
+  p.pack_uint64(r.entry_ns);
+  p.pack_uint64(r.duration_ns);
+  p.pack(r.returned);
+  p.pack_uint8(static_cast<uint8_t>(r.action));
+  p.pack_array(static_cast<uint32_t>(r.captures.size()));
+}
+
+// A stream for the packer with room for one syscall record's head: the packer's many small
+// writes become plain stores, and the output buffer takes them in one write.
+struct SyscallHeadBuffer {
+  char data[kMaxSyscallHeadBytes];
+  size_t size = 0;
+  void write(const char* bytes, size_t n) {
+    memcpy(data + size, bytes, n);
+    size += n;
+  }
+};
+
 struct RecordEncoder {
-  Packer& p;
+  explicit RecordEncoder(msgpack::sbuffer& buffer) : out(buffer), p(buffer) {}
+  msgpack::sbuffer& out;
+  Packer p;
   void operator()(const SyscallRecord& r) {
-    p.pack_array(11);
-    p.pack_uint8(kSyscallTag);
-    p.pack_int32(r.tid);
-    p.pack_int32(r.tgid);
-    p.pack_int32(r.nr);
-    p.pack_array(6);
-    for (uint64_t a : r.args) p.pack_uint64(a);
-    p.pack_int64(r.ret);
-    p.pack_uint64(r.entry_ns);
-    p.pack_uint64(r.duration_ns);
-    p.pack(r.returned);
-    p.pack_uint8(static_cast<uint8_t>(r.action));
-    p.pack_array(static_cast<uint32_t>(r.captures.size()));
+    // The tracer encodes one of these per traced call.
+    SyscallHeadBuffer head;
+    msgpack::packer<SyscallHeadBuffer> head_packer(head);
+    PackSyscallHead(head_packer, r);
+    out.write(head.data, head.size);
     for (const Capture& c : r.captures) {
       p.pack_array(4);
       p.pack_uint8(c.arg);
@@ -504,15 +529,13 @@ Result<RemoteAck> DecodeRemoteAck(const void* data, size_t size) {
 }
 
 void EncodeRecord(const RawRecord& record, msgpack::sbuffer* out) {
-  Packer p(*out);
-  std::visit(RecordEncoder{p}, record);
+  std::visit(RecordEncoder(*out), record);
 }
 
 namespace {
 template <typename Record>
 void EncodeOne(const Record& record, msgpack::sbuffer* out) {
-  Packer p(*out);
-  RecordEncoder{p}(record);
+  RecordEncoder{*out}(record);
 }
 }  // namespace
 

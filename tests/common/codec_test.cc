@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <random>
 
@@ -135,6 +136,40 @@ TEST(CodecTest, RecordsRoundTrip) {
   EXPECT_TRUE(std::get<ExitRecord>(out[2]).core_dumped);
   EXPECT_EQ(std::get<ExitRecord>(out[2]).status, 9);
   EXPECT_TRUE(std::get<SpawnRecord>(out[3]).thread);
+}
+
+// The fixed part of a syscall record is packed through a buffer on the stack sized for its
+// widest encoding: every field at its widest must come back whole, captures after it.
+TEST(CodecTest, SyscallRecordWithWidestFieldsRoundTrips) {
+  SyscallRecord s;
+  s.tid = std::numeric_limits<int32_t>::min();
+  s.tgid = std::numeric_limits<int32_t>::max();
+  s.nr = std::numeric_limits<int32_t>::min();
+  for (uint64_t& a : s.args) a = std::numeric_limits<uint64_t>::max();
+  s.ret = std::numeric_limits<int64_t>::min();
+  s.entry_ns = std::numeric_limits<uint64_t>::max();
+  s.duration_ns = std::numeric_limits<uint64_t>::max() - 1;
+  s.action = static_cast<Action>(255);
+  for (uint8_t i = 0; i < 20; ++i) s.captures.push_back({i, CaptureKind::kString, false, "x"});
+
+  msgpack::sbuffer body;
+  EncodeRecord(s, &body);
+  EncodeRecord(SpawnRecord{7, 7, 1, false, 3}, &body);
+  std::vector<RawRecord> out;
+  Status st = DecodeRecords(body.data(), body.size(), 2, &out);
+  ASSERT_TRUE(st.ok()) << st.error().message();
+  const auto& s2 = std::get<SyscallRecord>(out[0]);
+  EXPECT_EQ(s2.tid, s.tid);
+  EXPECT_EQ(s2.tgid, s.tgid);
+  EXPECT_EQ(s2.nr, s.nr);
+  for (uint64_t a : s2.args) EXPECT_EQ(a, std::numeric_limits<uint64_t>::max());
+  EXPECT_EQ(s2.ret, s.ret);
+  EXPECT_EQ(s2.entry_ns, s.entry_ns);
+  EXPECT_EQ(s2.duration_ns, s.duration_ns);
+  EXPECT_EQ(static_cast<int>(s2.action), 255);
+  ASSERT_EQ(s2.captures.size(), 20u);
+  EXPECT_EQ(s2.captures[19].arg, 19);
+  EXPECT_EQ(std::get<SpawnRecord>(out[1]).tid, 7);
 }
 
 TEST(CodecTest, DecodeRecordsRejectsCountMismatchAndTruncation) {
