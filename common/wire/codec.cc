@@ -1,6 +1,7 @@
 #include "common/wire/codec.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <iterator>
 #include <limits>
@@ -26,32 +27,15 @@ void PackBin(Packer& p, const std::string& s) {
   p.pack_bin_body(s.data(), static_cast<uint32_t>(s.size()));
 }
 
-// Packs what every syscall record has, up to the size of its captures' array: at most
-// kMaxSyscallHeadBytes bytes (1 + 2 + 3 * 5 + 1 + 6 * 9 + 9 + 2 * 9 + 1 + 2 + 5).
-constexpr size_t kMaxSyscallHeadBytes = 108;
-template <typename Stream>
-void PackSyscallHead(msgpack::packer<Stream>& p, const SyscallRecord& r) {
-  p.pack_array(11);
-  p.pack_uint8(kSyscallTag);
-  p.pack_int32(r.tid);
-  p.pack_int32(r.tgid);
-  p.pack_int32(r.nr);
-  p.pack_array(6);
-  for (uint64_t a : r.args) p.pack_uint64(a);
-  p.pack_int64(r.ret);
-  p.pack_uint64(r.entry_ns);
-  p.pack_uint64(r.duration_ns);
-  p.pack(r.returned);
-  p.pack_uint8(static_cast<uint8_t>(r.action));
-  p.pack_array(static_cast<uint32_t>(r.captures.size()));
-}
-
-// A stream for the packer with room for one syscall record's head: the packer's many small
-// writes become plain stores, and the output buffer takes them in one write.
+// Room for what every syscall record has, up to the size of its captures' array, at its widest
+// (1 + 2 + 3 * 5 + 1 + 6 * 9 + 9 + 2 * 9 + 1 + 2 + 5 bytes). The tracer encodes one such head
+// per traced call: as the packer's stream, it turns the packer's twenty-odd small writes into
+// plain stores, and the batch takes them in one write.
 struct SyscallHeadBuffer {
-  char data[kMaxSyscallHeadBytes];
+  char data[108];
   size_t size = 0;
   void write(const char* bytes, size_t n) {
+    if (n > sizeof data - size) abort();  // a field added to the head without making room
     memcpy(data + size, bytes, n);
     size += n;
   }
@@ -62,10 +46,21 @@ struct RecordEncoder {
   msgpack::sbuffer& out;
   Packer p;
   void operator()(const SyscallRecord& r) {
-    // The tracer encodes one of these per traced call.
     SyscallHeadBuffer head;
-    msgpack::packer<SyscallHeadBuffer> head_packer(head);
-    PackSyscallHead(head_packer, r);
+    msgpack::packer<SyscallHeadBuffer> h(head);
+    h.pack_array(11);
+    h.pack_uint8(kSyscallTag);
+    h.pack_int32(r.tid);
+    h.pack_int32(r.tgid);
+    h.pack_int32(r.nr);
+    h.pack_array(6);
+    for (uint64_t a : r.args) h.pack_uint64(a);
+    h.pack_int64(r.ret);
+    h.pack_uint64(r.entry_ns);
+    h.pack_uint64(r.duration_ns);
+    h.pack(r.returned);
+    h.pack_uint8(static_cast<uint8_t>(r.action));
+    h.pack_array(static_cast<uint32_t>(r.captures.size()));
     out.write(head.data, head.size);
     for (const Capture& c : r.captures) {
       p.pack_array(4);
