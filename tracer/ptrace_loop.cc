@@ -219,7 +219,7 @@ LoopResult PtraceLoop::Run(pid_t root, pid_t init) {
     }
     if (tracees_.empty() && result_.root_reaped && result_.kill_reason == KillReason::kNone) {
       // Untraced leftovers (--follow-forks=false) must not outlive the run: killed here with
-      // the init, reaped by ReapRest() while the end of the trace is on its way. ReapRest also
+      // the init, reaped by ReapRest() once the end of the trace has gone out. ReapRest also
       // kills other children of ours (KillOrphans), off the path of the end of the trace.
       KillSandbox(KillReason::kRootGone);
       break;

@@ -25,14 +25,13 @@ Status Publisher::SendHello(const wire::Hello& hello) {
   return SendOne(wire::MessageType::kHello, body);
 }
 
-Status Publisher::Finish(const wire::End& end, const std::function<void()>& meanwhile) {
+Status Publisher::Finish(const wire::End& end) {
   Status sent = Flush();
   if (sent) {
     msgpack::sbuffer body;
     wire::EncodeEnd(end, &body);
     sent = SendOne(wire::MessageType::kEnd, body);
   }
-  if (meanwhile) meanwhile();
   if (!sent) return sent;
   return sender_.Close(kEndAckTimeoutMs);
 }

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <msgpack.hpp>
 
 #include "common/result.h"
@@ -52,9 +51,8 @@ class Publisher {
 
   Status Flush();
   Status SendHello(const wire::Hello& hello);
-  // Flushes, sends the end message and waits for the receiver's acknowledgement; `meanwhile`
-  // runs between the two, while the end is on its way.
-  Status Finish(const wire::End& end, const std::function<void()>& meanwhile = {});
+  // Flushes, sends the end message and waits for the receiver's acknowledgement.
+  Status Finish(const wire::End& end);
 
   uint64_t records() const { return sender_.records_sent() + pending_; }
 

@@ -274,11 +274,14 @@ int RunTracer(const TracerConfig& config) {
     fprintf(stderr, "sandtrace: timed out after %d s; the process tree was killed\n",
             config.timeout_s);
   }
-  // The sandbox's init and any leftovers are reaped while the end travels down the pipeline.
-  Status finished = publisher.Finish(end, [&loop] {
-    loop.ReapRest();
-    StopTicks();
-  });
+  // The end first, then the sandbox's init and any leftovers are reaped: everything in the
+  // sandbox was killed already, and reaping it while the end was on its way held up the end.
+  // This thread, raised, then looked for orphans and waited for the init on one vCPU while the
+  // init's exit took the other, and ZeroMQ's I/O thread, which sends the end, waited for a
+  // vCPU: the end of a run came about 0.25 ms later (docs/benchmarks.md, 19:20 entry).
+  Status finished = publisher.Finish(end);
+  loop.ReapRest();
+  StopTicks();
   if (!finished) {
     fprintf(stderr, "sandtrace: finishing the trace: %s\n", finished.error().message().c_str());
     if (end.exit_code == 0) end.exit_code = 1;
