@@ -1,13 +1,13 @@
 #include "analyzer/event_writer.h"
 
 #include <sys/socket.h>
-#include <time.h>
 
 #include <algorithm>
 #include <array>
 #include <cstring>
 
 #include "analyzer/names.h"
+#include "common/utc_time.h"
 
 namespace sandtrace::analyzer {
 namespace {
@@ -72,22 +72,20 @@ bool HasPort(const SocketAddress& addr) {
 std::string_view TimestampFormatter::Packed(uint64_t ns) {
   const int64_t second = static_cast<int64_t>(ns / kNanosPerSecond);
   if (second != cached_second_) {
-    const time_t seconds = static_cast<time_t>(second);
-    tm parts{};
-    gmtime_r(&seconds, &parts);
+    const UtcTime parts = UtcFromUnixSeconds(second);
     char* t = text_ + 1;
     text_[0] = static_cast<char>(kFixStrTag | kTimestampLength);
-    WriteDigits(t, 4, parts.tm_year + 1900);
+    WriteDigits(t, 4, static_cast<int>(parts.year));
     t[4] = '-';
-    WriteDigits(t + 5, 2, parts.tm_mon + 1);
+    WriteDigits(t + 5, 2, static_cast<int>(parts.month));
     t[7] = '-';
-    WriteDigits(t + 8, 2, parts.tm_mday);
+    WriteDigits(t + 8, 2, static_cast<int>(parts.day));
     t[10] = 'T';
-    WriteDigits(t + 11, 2, parts.tm_hour);
+    WriteDigits(t + 11, 2, static_cast<int>(parts.hour));
     t[13] = ':';
-    WriteDigits(t + 14, 2, parts.tm_min);
+    WriteDigits(t + 14, 2, static_cast<int>(parts.minute));
     t[16] = ':';
-    WriteDigits(t + 17, 2, parts.tm_sec);
+    WriteDigits(t + 17, 2, static_cast<int>(parts.second));
     cached_second_ = second;
   }
   uint32_t micros = static_cast<uint32_t>((ns % kNanosPerSecond) / 1000);

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/utc_time.h"
+
 namespace sandtrace::sinks {
 
 const msgpack::object* Field(const msgpack::object& map, std::string_view key) {
@@ -47,13 +49,13 @@ std::optional<bool> AsBool(const msgpack::object* object) {
 }
 
 std::string FormatTimestamp(uint64_t unix_ns) {
-  const time_t seconds = static_cast<time_t>(unix_ns / 1000000000);
+  const int64_t seconds = static_cast<int64_t>(unix_ns / 1000000000);
   const unsigned micros = static_cast<unsigned>(unix_ns % 1000000000 / 1000);
-  struct tm utc {};
-  gmtime_r(&seconds, &utc);
-  char buffer[96];  // room for any int the compiler thinks tm fields may hold
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, micros);
+  const UtcTime utc = UtcFromUnixSeconds(seconds);
+  char buffer[96];  // room for any value the compiler thinks the fields may hold
+  std::snprintf(buffer, sizeof buffer, "%04lld-%02u-%02uT%02u:%02u:%02u.%06uZ",
+                static_cast<long long>(utc.year), utc.month, utc.day, utc.hour, utc.minute,
+                utc.second, micros);
   return buffer;
 }
 
@@ -66,15 +68,18 @@ std::string NowTimestamp() {
 
 std::optional<uint64_t> ParseTimestamp(std::string_view text) {
   const std::string copy(text);
-  struct tm utc {};
-  int consumed = 0;
-  if (std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &utc.tm_year, &utc.tm_mon,
-                  &utc.tm_mday, &utc.tm_hour, &utc.tm_min, &utc.tm_sec, &consumed) != 6) {
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, consumed = 0;
+  if (std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute,
+                  &second, &consumed) != 6) {
     return std::nullopt;
   }
-  utc.tm_year -= 1900;
-  utc.tm_mon -= 1;
-  const time_t seconds = timegm(&utc);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0 ||
+      minute > 59 || second < 0 || second > 60) {
+    return std::nullopt;
+  }
+  const int64_t seconds = UnixSecondsFromUtc(UtcTime{
+      year, static_cast<unsigned>(month), static_cast<unsigned>(day), static_cast<unsigned>(hour),
+      static_cast<unsigned>(minute), static_cast<unsigned>(second)});
   if (seconds < 0) return std::nullopt;
   uint64_t fraction_ns = 0;
   size_t pos = static_cast<size_t>(consumed);
