@@ -40,6 +40,34 @@ void SendEndAndClose(Sender* tx) {
   ASSERT_TRUE(closed.ok()) << closed.error().message();
 }
 
+#ifdef SANDTRACE_PGM_STUBS
+// libzmq's PGM transports are stubs here (common/wire/zmq_pgm_stubs.c). sandtrace's own sockets
+// (pair, dealer, router) cannot take a pgm:// endpoint at all; on the socket types that can, a
+// PGM endpoint fails with EINVAL, and the process goes on (libzmq asserts, and aborts, when
+// OpenPGM reports a failure without saying why).
+TEST(ChannelPgmTest, PgmEndpointsFailAndTheProcessGoesOn) {
+  zmq::context_t context;
+  for (const char* endpoint : {"epgm://lo;239.192.1.1:5555", "pgm://lo;239.192.1.1:5556"}) {
+    zmq::socket_t pub(context, zmq::socket_type::pub);
+    pub.set(zmq::sockopt::linger, 0);
+    try {
+      pub.bind(endpoint);
+      ADD_FAILURE() << endpoint << " bound";
+    } catch (const zmq::error_t& e) {
+      EXPECT_EQ(e.num(), EINVAL) << endpoint << ": " << e.what();
+    }
+    try {
+      pub.connect(endpoint);
+      ADD_FAILURE() << endpoint << " connected";
+    } catch (const zmq::error_t& e) {
+      EXPECT_EQ(e.num(), EINVAL) << endpoint << ": " << e.what();
+    }
+  }
+  Result<Receiver> rx = Receiver::Bind("epgm://lo;239.192.1.1:5557");
+  EXPECT_FALSE(rx.ok());
+}
+#endif
+
 TEST_F(ChannelTest, DeliversEveryMessageInOrderUnderBackpressure) {
   Result<Receiver> rx = Receiver::Bind(endpoint_);
   ASSERT_TRUE(rx.ok()) << rx.error().message();
