@@ -14,8 +14,8 @@
 #include <pgm/pgm.h>
 #include <stddef.h>
 
-/* libzmq frees what pgm_getaddrinfo() reported with pgm_error_free(): a static error, never
- * freed. */
+/* The stubs ignore most of their parameters (built with -Wno-unused-parameter). libzmq frees
+ * what pgm_getaddrinfo() reported with pgm_error_free(): a static error, never freed. */
 static pgm_error_t unsupported = {PGM_ERROR_DOMAIN_IF, PGM_ERROR_NODEV,
                                   (char*)"PGM transports are not built into sandtrace"};
 
@@ -23,34 +23,26 @@ static void set_unsupported(pgm_error_t** error) {
   if (error != NULL) *error = &unsupported;
 }
 
-bool pgm_init(pgm_error_t** error) {
-  (void)error;
-  return true;
-}
+bool pgm_init(pgm_error_t** error) { return true; }
 
 bool pgm_shutdown(void) { return true; }
 
 bool pgm_getaddrinfo(const char* restrict network,
                      const struct pgm_addrinfo_t* const restrict hints,
                      struct pgm_addrinfo_t** restrict result, pgm_error_t** restrict error) {
-  (void)network;
-  (void)hints;
   if (result != NULL) *result = NULL;
   set_unsupported(error);
   return false;
 }
 
-void pgm_freeaddrinfo(struct pgm_addrinfo_t* info) { (void)info; }
+void pgm_freeaddrinfo(struct pgm_addrinfo_t* info) {}
 
-void pgm_error_free(pgm_error_t* error) { (void)error; }
+void pgm_error_free(pgm_error_t* error) {}
 
-void pgm_free(void* memory) { (void)memory; }
+void pgm_free(void* memory) {}
 
 bool pgm_socket(pgm_sock_t** restrict sock, const sa_family_t family, const int type,
                 const int protocol, pgm_error_t** restrict error) {
-  (void)family;
-  (void)type;
-  (void)protocol;
   if (sock != NULL) *sock = NULL;
   set_unsupported(error);
   return false;
@@ -60,54 +52,29 @@ bool pgm_bind3(pgm_sock_t* restrict sock, const struct pgm_sockaddr_t* const res
                const socklen_t address_len, const struct pgm_interface_req_t* const send_req,
                const socklen_t send_req_len, const struct pgm_interface_req_t* const recv_req,
                const socklen_t recv_req_len, pgm_error_t** restrict error) {
-  (void)sock;
-  (void)address;
-  (void)address_len;
-  (void)send_req;
-  (void)send_req_len;
-  (void)recv_req;
-  (void)recv_req_len;
   set_unsupported(error);
   return false;
 }
 
 bool pgm_connect(pgm_sock_t* restrict sock, pgm_error_t** restrict error) {
-  (void)sock;
   set_unsupported(error);
   return false;
 }
 
-bool pgm_close(pgm_sock_t* sock, bool flush) {
-  (void)sock;
-  (void)flush;
-  return false;
-}
+bool pgm_close(pgm_sock_t* sock, bool flush) { return false; }
 
 bool pgm_setsockopt(pgm_sock_t* const restrict sock, const int level, const int name,
                     const void* restrict value, const socklen_t len) {
-  (void)sock;
-  (void)level;
-  (void)name;
-  (void)value;
-  (void)len;
   return false;
 }
 
 bool pgm_getsockopt(pgm_sock_t* const restrict sock, const int level, const int name,
                     void* restrict value, socklen_t* restrict len) {
-  (void)sock;
-  (void)level;
-  (void)name;
-  (void)value;
-  (void)len;
   return false;
 }
 
 int pgm_send(pgm_sock_t* const restrict sock, const void* restrict data, const size_t len,
              size_t* restrict written) {
-  (void)sock;
-  (void)data;
-  (void)len;
   if (written != NULL) *written = 0;
   return PGM_IO_STATUS_ERROR;
 }
@@ -115,10 +82,6 @@ int pgm_send(pgm_sock_t* const restrict sock, const void* restrict data, const s
 int pgm_recvmsgv(pgm_sock_t* const restrict sock, struct pgm_msgv_t* const restrict msgv,
                  const size_t count, const int flags, size_t* restrict read,
                  pgm_error_t** restrict error) {
-  (void)sock;
-  (void)msgv;
-  (void)count;
-  (void)flags;
   if (read != NULL) *read = 0;
   set_unsupported(error);
   return PGM_IO_STATUS_ERROR;
@@ -126,8 +89,5 @@ int pgm_recvmsgv(pgm_sock_t* const restrict sock, struct pgm_msgv_t* const restr
 
 bool pgm_gsi_create_from_data(pgm_gsi_t* restrict gsi, const uint8_t* restrict data,
                               const size_t len) {
-  (void)gsi;
-  (void)data;
-  (void)len;
   return false;
 }
