@@ -1,10 +1,10 @@
 // UTC calendar dates and times from Unix seconds and back, by arithmetic on the proleptic
 // Gregorian calendar (days counted from 1970-01-01 in 400-year eras of 146097 days).
 //
-// Not glibc's gmtime_r and timegm: on first use those load the time zone file
-// (/etc/localtime), and they take a lock on every call. The stages
-// format their first timestamp when the first events arrive, which for a run that traces only a
-// few calls is the end of the run, where the file reads sat on the way to sandtrace's exit.
+// Not glibc's gmtime_r and timegm: on first use those load the time zone file (/etc/localtime),
+// and they take a lock on every call. The stages format their first timestamp when the first
+// events arrive, which for a run that traces only a few calls is the end of the run, where the
+// file reads sat on the way to sandtrace's exit.
 #pragma once
 
 #include <cstdint>
@@ -49,8 +49,8 @@ constexpr UtcTime UtcFromUnixSeconds(int64_t seconds) {
 }
 
 // Seconds since 1970-01-01T00:00:00Z of a date and time; the fields must be in range (month
-// 1-12, day 1-31, hour 0-23, minute and second 0-59). A day past the month's end counts on into
-// the next month, as timegm does.
+// 1-12, day 1-31, hour 0-23, minute 0-59, second 0-60). As timegm does, a day past the month's
+// end counts on into the next month, and second 60 is the next minute's first.
 constexpr int64_t UnixSecondsFromUtc(const UtcTime& t) {
   const int64_t year = t.year - (t.month <= 2 ? 1 : 0);
   const int64_t era = (year >= 0 ? year : year - 399) / 400;

@@ -275,8 +275,10 @@ PtraceLoop::Tracee& PtraceLoop::AddTracee(pid_t tid, pid_t tgid) {
   return t;
 }
 
-void PtraceLoop::Publish(const auto& record) {
-  CheckPublished(publisher_->Add(record, clock_->RealtimeNs()));
+void PtraceLoop::Publish(const auto& record) { Publish(record, clock_->RealtimeNs()); }
+
+void PtraceLoop::Publish(const auto& record, uint64_t now_ns) {
+  CheckPublished(publisher_->Add(record, now_ns));
 }
 
 void PtraceLoop::CheckPublished(const Status& sent) {
@@ -318,7 +320,7 @@ void PtraceLoop::FinishPending(Tracee& t, bool returned, int64_t ret) {
   t.pending.ret = returned ? ret : 0;
   t.pending.duration_ns = now - t.entry_mono_ns;
   t.in_syscall = false;
-  CheckPublished(publisher_->Add(t.pending, clock_->ToRealtimeNs(now)));  // no second reading
+  Publish(t.pending, clock_->ToRealtimeNs(now));  // no second reading of the clock
 }
 
 void PtraceLoop::HandleExit(pid_t pid, int status) {

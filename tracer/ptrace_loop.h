@@ -114,6 +114,8 @@ class PtraceLoop {
   // PTRACE_SYSCALL, or PTRACE_CONT for a tracee outside a selected syscall under --trace.
   __ptrace_request ResumeRequest(bool in_syscall) const;
   void Publish(const auto& record);
+  // `now_ns`: the caller's CLOCK_REALTIME reading, when it has one (the batch's age check).
+  void Publish(const auto& record, uint64_t now_ns);
   // A failed publish (a record, a batch) ends the run: the error is kept, the tree killed.
   void CheckPublished(const Status& sent);
   // The batch holds a process event: it goes out within Publisher::kUrgentDelayNs.
