@@ -15,10 +15,12 @@ no clock: it says what a tracer makes the program pay in stops, whatever the mac
   seccomp stop, then the exit stop).
 """
 import re
+import shlex
 import shutil
 
 import pytest
 
+import sandbox_fixtures as sf
 import sandtrace_fixtures as st
 
 CALLS = 3000
@@ -39,23 +41,25 @@ def command(threads):
     return [st.helper("stop-count"), str(CALLS), str(threads)]
 
 
-def under_sandtrace(tmp_path, threads, *options, trace_only=True, prefix=(), forked=False):
-    """Runs st-stop-count under sandtrace; `forked`: as a child of a shell that waits for it."""
-    out = tmp_path / "t.jsonl"
-    if prefix:
-        # an ordinary user: the output must be somewhere that user may write
-        out = st.world_writable_dir() / "t.jsonl"
+def under_sandtrace(tmp_path, threads, *options, trace_only=True, as_nobody=False,
+                    forked=False):
+    """Runs st-stop-count under sandtrace, as root or as uid 65534 (`as_nobody`); `forked`: as
+    a child of a shell that waits for it."""
+    # an ordinary user's output must be somewhere that user may write
+    out_dir = st.world_writable_dir() if as_nobody else tmp_path
+    out = out_dir / "t.jsonl"
+    prefix = sf.SETPRIV_NOBODY if as_nobody else []
     argv = command(threads)
     if forked:
-        argv = ["/bin/sh", "-c", " ".join(argv) + "; :"]
+        argv = ["/bin/sh", "-c", shlex.join(argv) + "; :"]
     try:
         p = st.run([*prefix, *st.sandtrace_args("-o", out, *options, command=argv,
                                                 trace_only=trace_only)])
         assert p.returncode == 0, st.describe(p)
         events = st.load_jsonl(out)
     finally:
-        if prefix:
-            shutil.rmtree(out.parent, ignore_errors=True)
+        if as_nobody:
+            shutil.rmtree(out_dir, ignore_errors=True)
     return switches(p.stdout, threads), events
 
 
@@ -88,8 +92,7 @@ def test_full_tracing_stops_each_call_twice_like_strace_and_the_floor(tmp_path, 
 
 
 def test_an_ordinary_users_run_stops_as_often(tmp_path):
-    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    got, _ = under_sandtrace(tmp_path, 2, prefix=nobody)
+    got, _ = under_sandtrace(tmp_path, 2, as_nobody=True)
     assert got == [2 * CALLS + WINDOW_EDGES] * 2
 
 
