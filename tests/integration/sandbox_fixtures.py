@@ -16,8 +16,8 @@ from pathlib import Path
 import sandtrace_fixtures as st
 
 USERS = ("root", "nobody")
-NOBODY = 65534
-SETPRIV_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+NOBODY = st.NOBODY
+SETPRIV_NOBODY = st.SETPRIV_NOBODY
 
 
 def probe(name):

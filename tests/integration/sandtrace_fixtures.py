@@ -10,6 +10,8 @@ Run with Debian's /usr/bin/python3 (python3-pytest). The binaries are taken from
 - sqlite_*                         read a SQLite output
 - strace_counts(argv)              per-syscall counts of `strace -f -c [-e trace=...]`
 - process helpers                  /proc scans for leftover processes, children of a pid
+- NOBODY, SETPRIV_NOBODY           uid/gid 65534, and the prefix that runs a command as it
+                                   (no groups): the ordinary user of the unprivileged tests
 """
 import atexit
 import collections
@@ -26,6 +28,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("SANDTRACE_BIN") or REPO / "build" / "bin")
+NOBODY = 65534
+SETPRIV_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
 
 
 def _searchable_by_everyone(path):
@@ -35,7 +39,7 @@ def _searchable_by_everyone(path):
 
 
 if BIN.is_dir() and not _searchable_by_everyone(BIN):
-    # Some tests run the binaries as uid 65534; a checkout inside a private directory (e.g.
+    # Some tests run the binaries as uid NOBODY; a checkout inside a private directory (e.g.
     # under /root) is out of its reach, so those runs use a world-readable copy of the binaries.
     _copy = Path(tempfile.mkdtemp(prefix="sandtrace-bin-"))
     os.chmod(_copy, 0o755)

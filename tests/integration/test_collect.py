@@ -323,7 +323,7 @@ def test_abandoned_run_is_finished_incomplete(tmp_path):
 
 def test_unprivileged_run_publishes(tmp_path, collector):
     """A run as uid 65534 publishes to a collector run by root."""
-    p = st.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+    p = st.run([*st.SETPRIV_NOBODY,
                 *st.sandtrace_args("--publish", collector.endpoint,
                                    command=[st.helper("syscall-loop"), "500"])],
                stdout=subprocess.DEVNULL)

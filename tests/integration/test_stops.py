@@ -20,7 +20,6 @@ import shutil
 
 import pytest
 
-import sandbox_fixtures as sf
 import sandtrace_fixtures as st
 
 CALLS = 3000
@@ -48,7 +47,7 @@ def under_sandtrace(tmp_path, threads, *options, trace_only=True, as_nobody=Fals
     # an ordinary user's output must be somewhere that user may write
     out_dir = st.world_writable_dir() if as_nobody else tmp_path
     out = out_dir / "t.jsonl"
-    prefix = sf.SETPRIV_NOBODY if as_nobody else []
+    prefix = st.SETPRIV_NOBODY if as_nobody else []
     argv = command(threads)
     if forked:
         argv = ["/bin/sh", "-c", shlex.join(argv) + "; :"]

@@ -259,7 +259,7 @@ def test_the_tracer_runs_above_the_command(tmp_path, request, marker, how):
         d = st.world_writable_dir()
         request.addfinalizer(lambda: shutil.rmtree(d, ignore_errors=True))
         out = d / "t.jsonl"
-        prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *prefix]
+        prefix = [*st.SETPRIV_NOBODY, *prefix]
     elif how == "root-one-cpu":
         prefix = ["taskset", "-c", str(min(os.sched_getaffinity(0))), *prefix]
     elif len(os.sched_getaffinity(0)) < 2:
@@ -379,11 +379,10 @@ def test_unprivileged_user(tmp_path, request):
     out = d / "trace.jsonl"
     command = [st.helper("syscall-loop"), "7"]
     env = {"PATH": "/usr/bin:/bin", "HOME": str(d), "LANG": "C"}
-    p = st.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                *st.sandtrace_args("-o", out, command=command)], env=env)
+    p = st.run([*st.SETPRIV_NOBODY, *st.sandtrace_args("-o", out, command=command)], env=env)
     assert p.returncode == 0, st.describe(p)
     assert p.stdout.decode() == "done 7\n"
-    assert out.stat().st_uid == 65534
+    assert out.stat().st_uid == st.NOBODY
     events = st.load_jsonl(out)
     root = root_pid(events)
     assert sum(1 for ev in st.syscalls(events) if ev["syscall"] == "getppid") == 7
