@@ -16,8 +16,6 @@ from pathlib import Path
 import sandtrace_fixtures as st
 
 USERS = ("root", "nobody")
-NOBODY = st.NOBODY
-SETPRIV_NOBODY = st.SETPRIV_NOBODY
 
 
 def probe(name):
@@ -107,8 +105,8 @@ class Sandbox:
     def __init__(self, user):
         assert user in USERS, user
         self.user = user
-        self.uid = 0 if user == "root" else NOBODY
-        self.gid = 0 if user == "root" else NOBODY
+        self.uid = 0 if user == "root" else st.NOBODY
+        self.gid = 0 if user == "root" else st.NOBODY
         self._dirs = []
         self._runs = 0
         # sandtrace's outputs: writable by whoever runs it.
@@ -154,7 +152,7 @@ class Sandbox:
 
     def prefix(self):
         """What runs a command as the run's user."""
-        return [] if self.user == "root" else list(SETPRIV_NOBODY)
+        return [] if self.user == "root" else list(st.SETPRIV_NOBODY)
 
     def env(self, home=None, **extra):
         env = {"PATH": "/usr/bin:/bin", "HOME": str(home or self.home), "LANG": "C"}

@@ -731,7 +731,7 @@ def test_setuid_binary_gains_nothing(sb):
     bindir = sb.dir("suid", parent="/var/tmp", owned=False)
     # Setuid and setgid copies owned by someone else than the run's user: honoured, they would
     # change the effective ids (to root for nobody, to nobody for root).
-    owner = sf.NOBODY if sb.user == "root" else 0
+    owner = st.NOBODY if sb.user == "root" else 0
     copies = {}
     for name, source in (("ids", sf.probe("ids")), ("id", "/usr/bin/id")):
         path = bindir / name
